@@ -357,3 +357,33 @@ func (v *Bool) Encode(w *Writer)   { w.Bool(bool(*v)) }
 func (v *Bool) Decode(r *Reader)   { *v = Bool(r.Bool()) }
 func (v *String) Encode(w *Writer) { w.String(string(*v)) }
 func (v *String) Decode(r *Reader) { *v = String(r.String(Unbounded)) }
+
+// Optional is an XDR optional-data item (T *x, RFC 4506 §4.19) standing
+// alone, for procedures whose argument or result is a typedef of one (the
+// linked lists of MOUNT DUMP and EXPORT, portmap DUMP).
+type Optional[T any, P interface {
+	*T
+	Codec
+}] struct {
+	V *T
+}
+
+// Encode writes the presence flag and, if present, the value.
+func (o *Optional[T, P]) Encode(w *Writer) {
+	if o.V == nil {
+		w.Bool(false)
+		return
+	}
+	w.Bool(true)
+	P(o.V).Encode(w)
+}
+
+// Decode reads the presence flag and, if present, the value.
+func (o *Optional[T, P]) Decode(r *Reader) {
+	if !r.Bool() {
+		o.V = nil
+		return
+	}
+	o.V = new(T)
+	P(o.V).Decode(r)
+}

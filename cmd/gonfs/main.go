@@ -1,0 +1,29 @@
+// Command gonfs is the NFS server, its client tools and its admin view in
+// one binary. See `gonfs help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := &cobra.Command{
+		Use:           "gonfs",
+		Short:         "An NFS server, client and diagnosis tool",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(serveCmd())
+	if err := root.ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "gonfs:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/gonfs/gonfs/exports"
+	"github.com/gonfs/gonfs/server"
+)
+
+func serveCmd() *cobra.Command {
+	var (
+		listen, stateDir, exportsFile, portmap, logLevel string
+		grace                                            time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "serve [flags] [DIR]",
+		Short: "Serve DIR (or the exports of --exports) over NFS",
+		Long: `Serve DIR over NFSv3 with MOUNT, NLM and NSM on one port.
+
+With only DIR, DIR is exported read-write as "/" to loopback clients
+(127.0.0.0/8 and ::1), unprivileged source ports allowed, root squashed.
+With --exports FILE, the exports(5) file is served instead.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+			var table *exports.Table
+			switch {
+			case exportsFile != "" && len(args) == 1:
+				return fmt.Errorf("give DIR or --exports, not both")
+			case exportsFile != "":
+				t, err := exports.ParseFile(exportsFile)
+				if err != nil {
+					return err
+				}
+				for _, w := range t.Warnings {
+					log.Warn(w)
+				}
+				table = t
+			case len(args) == 1:
+				dir, err := filepath.Abs(args[0])
+				if err != nil {
+					return err
+				}
+				if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+					return fmt.Errorf("%s is not a directory", args[0])
+				}
+				table = exports.Default(dir)
+			default:
+				return fmt.Errorf("nothing to serve: give DIR or --exports FILE")
+			}
+			srv, err := server.New(server.Options{
+				Exports: table, Listen: listen, StateDir: stateDir, Portmap: portmap,
+				Logger: log, GracePeriod: grace,
+			})
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			if err := srv.Start(ctx); err != nil {
+				return err
+			}
+			printBanner(cmd, srv)
+			<-ctx.Done()
+			log.Info("shutting down")
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			return srv.Shutdown(sctx)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", server.DefaultListen, "address for NFS, MOUNT, NLM and NSM over TCP and UDP")
+	f.StringVar(&stateDir, "state", server.DefaultStateDir(), "directory for state that survives restarts")
+	f.StringVar(&exportsFile, "exports", "", "exports(5) file to serve instead of DIR")
+	f.StringVar(&portmap, "portmap", "", `portmapper address (default: port 111 of --listen's host; "off" to disable)`)
+	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
+	return cmd
+}
+
+func printBanner(cmd *cobra.Command, srv *server.Server) {
+	addr := srv.Addr()
+	out := cmd.OutOrStdout()
+	for _, e := range srv.Namespace().Exports() {
+		fmt.Fprintf(out, "gonfs: serving %s as %s:%s (NFSv3, MOUNT, NLM and NSM on port %d)\n",
+			e.Config.Dir, addr.Addr(), e.Config.Path, addr.Port())
+	}
+	pm, why := srv.PortmapAddr()
+	lock := ""
+	if pm.IsValid() {
+		fmt.Fprintf(out, "gonfs: portmapper on %s\n", pm)
+	} else {
+		fmt.Fprintf(out, "gonfs: no portmapper (%s): clients must name the ports and mount with nolock\n", why)
+		lock = ",nolock"
+	}
+	path := "/"
+	if ex := srv.Namespace().Exports(); len(ex) > 0 {
+		path = ex[0].Config.Path
+	}
+	fmt.Fprintf(out, "mount it with:\n  mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp%s %s:%s /mnt\n",
+		addr.Port(), addr.Port(), lock, addr.Addr(), path)
+}

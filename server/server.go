@@ -1,0 +1,263 @@
+// Package server assembles a complete gonfs server: the RPC layer, the
+// built-in portmapper, MOUNT, NFSv3, NLM and NSM over one listening port,
+// serving the exports of an exports table from local directories (or any
+// vfs backend). It is what `gonfs serve` runs and what a Go program embeds:
+//
+//	srv, err := server.New(server.Options{Exports: exports.Default("/srv/data")})
+//	...
+//	err = srv.Start(ctx)
+//	defer srv.Shutdown(context.Background())
+//
+// Concurrency: Start, Addr and Shutdown may be called from any goroutine;
+// the server runs its own goroutines until Shutdown returns.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gonfs/gonfs/exports"
+	"github.com/gonfs/gonfs/fhandle"
+	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/nfs3"
+	"github.com/gonfs/gonfs/proto/mountxdr"
+	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/sunrpc"
+	"github.com/gonfs/gonfs/vfs"
+	"github.com/gonfs/gonfs/vfs/localfs"
+)
+
+// DefaultListen is where the server listens unless told otherwise.
+const DefaultListen = "127.0.0.1:2049"
+
+// Options configure a Server.
+type Options struct {
+	// Exports is the exports table to serve (required).
+	Exports *exports.Table
+	// Listen is the TCP and UDP address for NFS, MOUNT, NLM and NSM
+	// (default DefaultListen). Port 0 picks a free port (the same for
+	// TCP and UDP).
+	Listen string
+	// StateDir keeps what must survive a restart: the file handle key,
+	// the backend's handle index, the NSM state. Default: DefaultStateDir().
+	StateDir string
+	// Portmap is the address of the built-in portmapper. Empty: port 111
+	// on the host of Listen, if it can be bound (logged otherwise). "off"
+	// disables it.
+	Portmap string
+	// Backend opens the filesystem of an export (default: localfs on
+	// the export's directory).
+	Backend namespace.Opener
+	// Logger receives the server's logs (default: discard).
+	Logger *slog.Logger
+	// GracePeriod is how long after a restart only lock reclaims are
+	// granted (default 90 s, as knfsd).
+	GracePeriod time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// DefaultStateDir is $XDG_STATE_HOME/gonfs, or ~/.local/state/gonfs.
+func DefaultStateDir() string {
+	if d := os.Getenv("XDG_STATE_HOME"); d != "" {
+		return filepath.Join(d, "gonfs")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "state", "gonfs")
+	}
+	return filepath.Join(os.TempDir(), "gonfs-state")
+}
+
+// Server is a running NFS server.
+type Server struct {
+	opts Options
+	log  *slog.Logger
+	rpc  *sunrpc.Server
+	ns   *namespace.Namespace
+	nfs3 *nfs3.Server
+
+	mu       sync.Mutex
+	tcp      net.Listener
+	udp      net.PacketConn
+	pmapTCP  net.Listener
+	pmapUDP  net.PacketConn
+	pmapNote string
+	wg       sync.WaitGroup
+	closers  []func() error
+}
+
+// New builds a server; nothing listens until Start.
+func New(opts Options) (*Server, error) {
+	if opts.Exports == nil {
+		return nil, errors.New("server: no exports")
+	}
+	if opts.Listen == "" {
+		opts.Listen = DefaultListen
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = DefaultStateDir()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.GracePeriod == 0 {
+		opts.GracePeriod = 90 * time.Second
+	}
+	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("server: state directory: %w", err)
+	}
+	s := &Server{opts: opts, log: opts.Logger}
+	key, err := fhandle.LoadKey(opts.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	codec, err := fhandle.New(key)
+	if err != nil {
+		return nil, err
+	}
+	open := opts.Backend
+	if open == nil {
+		open = s.openLocal
+	}
+	s.ns, err = namespace.New(opts.Exports, codec, open)
+	if err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now})
+	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: opts.Now})
+	s.rpc.Register(nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, s.nfs3)
+	if err := s.registerMore(); err != nil {
+		s.closeAll()
+		return nil, err
+	}
+	return s, nil
+}
+
+// openLocal serves an export from its directory, with the backend's
+// handle index in a per-export directory of the state directory.
+func (s *Server) openLocal(e *exports.Export) (vfs.FS, error) {
+	st := filepath.Join(s.opts.StateDir, "index", strconv.FormatUint(uint64(hashPath(e.Dir)), 16))
+	fs, err := localfs.New(e.Dir, localfs.Options{StateDir: st})
+	if err != nil {
+		return nil, err
+	}
+	s.closers = append(s.closers, fs.Close)
+	return fs, nil
+}
+
+func hashPath(p string) uint32 {
+	var h uint32 = 2166136261
+	for i := 0; i < len(p); i++ {
+		h ^= uint32(p[i])
+		h *= 16777619
+	}
+	return h
+}
+
+func (s *Server) closeAll() {
+	for _, c := range s.closers {
+		c()
+	}
+	s.closers = nil
+}
+
+// Namespace returns the served exports.
+func (s *Server) Namespace() *namespace.Namespace { return s.ns }
+
+// RPC returns the RPC server, to register further programs before Start.
+func (s *Server) RPC() *sunrpc.Server { return s.rpc }
+
+// Start listens on the configured address over TCP and UDP and serves
+// until Shutdown.
+func (s *Server) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var lc net.ListenConfig
+	tcp, err := lc.Listen(ctx, "tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	// UDP on the port TCP got, so that port 0 gives one port for both.
+	udp, err := lc.ListenPacket(ctx, "udp", tcp.Addr().String())
+	if err != nil {
+		tcp.Close()
+		return fmt.Errorf("server: %w", err)
+	}
+	s.tcp, s.udp = tcp, udp
+	s.serve(tcp, udp)
+	s.startPortmap(ctx)
+	s.afterStart(ctx)
+	return nil
+}
+
+func (s *Server) serve(l net.Listener, pc net.PacketConn) {
+	s.wg.Add(2)
+	go func() {
+		defer s.wg.Done()
+		if err := s.rpc.ServeTCP(l); err != nil && !errors.Is(err, sunrpc.ErrServerClosed) {
+			s.log.Error("tcp serve", "addr", l.Addr(), "err", err)
+		}
+	}()
+	go func() {
+		defer s.wg.Done()
+		if err := s.rpc.ServeUDP(pc); err != nil && !errors.Is(err, sunrpc.ErrServerClosed) {
+			s.log.Error("udp serve", "addr", pc.LocalAddr(), "err", err)
+		}
+	}()
+}
+
+// Addr returns the TCP address the server listens on (nil before Start).
+func (s *Server) Addr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.tcp == nil {
+		return netip.AddrPort{}
+	}
+	return s.tcp.Addr().(*net.TCPAddr).AddrPort()
+}
+
+// PortmapAddr returns where the built-in portmapper listens, or the reason
+// it does not.
+func (s *Server) PortmapAddr() (netip.AddrPort, string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.pmapTCP == nil {
+		return netip.AddrPort{}, s.pmapNote
+	}
+	return s.pmapTCP.Addr().(*net.TCPAddr).AddrPort(), ""
+}
+
+// Shutdown stops listening, waits for requests in progress (until ctx
+// ends) and releases the backends.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.beforeShutdown()
+	err := s.rpc.Shutdown(ctx)
+	s.wg.Wait()
+	s.mu.Lock()
+	s.closeAll()
+	s.mu.Unlock()
+	return err
+}
+
+// mountPrograms lists what this server registers with a portmapper.
+func (s *Server) programs() []program {
+	return []program{
+		{nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3},
+		{mountxdr.MOUNT_PROGRAM, mountxdr.MOUNT_V3},
+	}
+}
+
+type program struct{ prog, vers uint32 }

@@ -1,0 +1,500 @@
+package sunrpc
+
+import (
+	"context"
+	"errors"
+	"hash/crc32"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gonfs/gonfs/xdr"
+)
+
+// DefaultMaxRecordSize is the default bound on a request record: a 4 MiB
+// NFS WRITE plus room for its headers.
+const DefaultMaxRecordSize = 4<<20 + 64<<10
+
+// ErrServerClosed is returned by ServeTCP and ServeUDP after Shutdown or
+// Close.
+var ErrServerClosed = errors.New("sunrpc: server closed")
+
+// Options configure a Server. The zero value gives the defaults.
+type Options struct {
+	// MaxRecordSize bounds a request record (the sum of its fragments on
+	// TCP). A connection that announces a larger record is closed before
+	// the record is read. Default DefaultMaxRecordSize.
+	MaxRecordSize int
+	// MaxInFlightPerConn bounds the requests of one TCP connection that run
+	// at once (default 64). When it is reached the server stops reading the
+	// connection until a request finishes.
+	MaxInFlightPerConn int
+	// MaxInFlight bounds the requests running at once over all
+	// connections and sockets (default 1024).
+	MaxInFlight int
+	// Logger receives errors and panics (default: discard).
+	Logger *slog.Logger
+	// Clock gives the time for the duplicate request cache (default
+	// time.Now).
+	Clock func() time.Time
+	// IdleTimeout closes a TCP connection that has had no request running
+	// and sent no byte for this long (default 0: never).
+	IdleTimeout time.Duration
+	// DRC bounds the duplicate request cache.
+	DRC DRCOptions
+	// Observer, if set, is told of every dispatched call.
+	Observer Observer
+}
+
+// Server dispatches ONC RPC calls to registered Handlers over TCP and UDP.
+// Register handlers before serving; its methods are safe for concurrent use.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	drc    *drc
+	global chan struct{} // semaphore of MaxInFlight
+
+	table atomic.Pointer[progTable]
+
+	ctx    context.Context // parent of every handler context; cancelled by Close
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	progs     map[uint32]map[uint32]Handler
+	listeners map[net.Listener]struct{}
+	packets   map[net.PacketConn]struct{}
+	conns     map[*Conn]struct{}
+	done      chan struct{} // closed when Shutdown or Close begins
+	closing   bool
+	serving   sync.WaitGroup // serve loops and connection goroutines
+
+	// testHookWaitSlot, if set, is called when a reader is about to block
+	// for an in-flight slot.
+	testHookWaitSlot func()
+}
+
+// progTable is an immutable snapshot of the registrations, swapped on
+// Register so that lookups on the hot path take no lock.
+type progTable struct {
+	handlers map[uint64]Handler
+	idem     map[uint64]Idempotency
+	ranges   map[uint32][2]uint32 // lowest and highest registered version
+}
+
+func progKey(prog, vers uint32) uint64 { return uint64(prog)<<32 | uint64(vers) }
+
+// NewServer returns a Server with opts (the zero Options work).
+func NewServer(opts Options) *Server {
+	if opts.MaxRecordSize <= 0 {
+		opts.MaxRecordSize = DefaultMaxRecordSize
+	}
+	if opts.MaxInFlightPerConn <= 0 {
+		opts.MaxInFlightPerConn = 64
+	}
+	if opts.MaxInFlight <= 0 {
+		opts.MaxInFlight = 1024
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	s := &Server{
+		opts:      opts,
+		log:       opts.Logger,
+		global:    make(chan struct{}, opts.MaxInFlight),
+		progs:     make(map[uint32]map[uint32]Handler),
+		listeners: make(map[net.Listener]struct{}),
+		packets:   make(map[net.PacketConn]struct{}),
+		conns:     make(map[*Conn]struct{}),
+		done:      make(chan struct{}),
+	}
+	if !opts.DRC.Disabled {
+		s.drc = newDRC(opts.DRC, opts.Clock)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	s.table.Store(&progTable{})
+	return s
+}
+
+// Register serves version vers of program prog with h, replacing an earlier
+// registration of the same pair.
+func (s *Server) Register(prog, vers uint32, h Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.progs[prog] == nil {
+		s.progs[prog] = make(map[uint32]Handler)
+	}
+	s.progs[prog][vers] = h
+	t := &progTable{
+		handlers: make(map[uint64]Handler),
+		idem:     make(map[uint64]Idempotency),
+		ranges:   make(map[uint32][2]uint32),
+	}
+	for p, vs := range s.progs {
+		r := [2]uint32{^uint32(0), 0}
+		for v, h := range vs {
+			t.handlers[progKey(p, v)] = h
+			if i, ok := h.(Idempotency); ok {
+				t.idem[progKey(p, v)] = i
+			}
+			r[0], r[1] = min(r[0], v), max(r[1], v)
+		}
+		t.ranges[p] = r
+	}
+	s.table.Store(t)
+}
+
+// request is the per-call state, pooled so that a steady stream of calls
+// does not allocate.
+type request struct {
+	call  Call
+	rec   []byte     // the request record or datagram
+	w     xdr.Writer // the reply
+	start int        // offset of the reply message in w.Buf (after a record mark)
+
+	conn     *Conn          // TCP
+	udp      *udpSock       // UDP
+	peer     netip.AddrPort // UDP: the sender as the socket gave it
+	peerAddr net.Addr       // UDP on a PacketConn that is not a *net.UDPConn
+	h        Handler        // the handler chosen
+	key      drcKey         // set when drc
+	drc      bool           // the call goes through the DRC
+}
+
+var requestPool = sync.Pool{New: func() any { return new(request) }}
+
+func getRequest() *request { return requestPool.Get().(*request) }
+
+// maxPooledBuf keeps a burst of large records from pinning their buffers.
+const maxPooledBuf = DefaultMaxRecordSize
+
+func putRequest(r *request) {
+	rec, buf := r.rec[:0], r.w.Buf[:0]
+	if cap(rec) > maxPooledBuf {
+		rec = nil
+	}
+	if cap(buf) > maxPooledBuf {
+		buf = nil
+	}
+	*r = request{rec: rec, w: xdr.Writer{Buf: buf}}
+	requestPool.Put(r)
+}
+
+// resetReply starts the reply buffer, leaving room for a record mark on TCP.
+func (r *request) resetReply() {
+	r.w.Buf = r.w.Buf[:0]
+	if r.conn != nil {
+		r.w.Reserve(markLen)
+	}
+	r.start = len(r.w.Buf)
+}
+
+// verdict is what the reading goroutine does after looking at a record.
+type verdict int
+
+const (
+	vDispatch verdict = iota // run the handler on its own goroutine
+	vReplied                 // answered (or dropped) already; request is done
+	vClose                   // hostile or unreadable input: close the connection
+)
+
+// admit decodes and checks the call header in req.rec and either answers it
+// at once (errors, DRC replays) or prepares it for a handler. It runs on the
+// reading goroutine, so a bad header is rejected before any handler work
+// and before taking an in-flight slot.
+func (s *Server) admit(req *request, in *interner) verdict {
+	var h callHeader
+	c := &req.call
+	req.resetReply()
+	switch decodeCallHeader(req.rec, &h) {
+	case hdrGarbage:
+		return vClose
+	case hdrReply:
+		// Replies to server-to-client calls will be routed to the
+		// backchannel of req.conn once there is one; until then
+		// they are dropped.
+		return vReplied
+	case hdrRPCMismatch:
+		appendRPCMismatch(&req.w, h.xid)
+		return vReplied
+	case hdrShort:
+		appendAccepted(&req.w, h.xid, GARBAGE_ARGS)
+		return vReplied
+	case hdrBadCred:
+		appendAuthError(&req.w, h.xid, AUTH_BADCRED)
+		return vReplied
+	case hdrBadVerf:
+		appendAuthError(&req.w, h.xid, AUTH_BADVERF)
+		return vReplied
+	}
+	c.XID, c.Prog, c.Vers, c.Proc = h.xid, h.prog, h.vers, h.proc
+	c.Cred.OpaqueAuth = h.cred
+	c.Verf = h.verf
+	c.Args = h.args
+	if st := s.authenticate(c, in); st != AUTH_OK {
+		appendAuthError(&req.w, h.xid, st)
+		return vReplied
+	}
+	t := s.table.Load()
+	k := progKey(h.prog, h.vers)
+	hd := t.handlers[k]
+	if hd == nil {
+		if r, ok := t.ranges[h.prog]; ok {
+			appendProgMismatch(&req.w, h.xid, r[0], r[1])
+		} else {
+			appendAccepted(&req.w, h.xid, PROG_UNAVAIL)
+		}
+		return vReplied
+	}
+	req.h = hd
+	if s.drc != nil {
+		if i := t.idem[k]; i != nil && !i.Idempotent(h.proc) {
+			req.key = drcKey{
+				addr: c.Remote.Addr(),
+				xid:  h.xid, prog: h.prog, vers: h.vers, proc: h.proc,
+				argsum: crc32.Checksum(h.args, crcTable),
+			}
+			switch st, reply := s.drc.begin(req.key); st {
+			case drcInProgress:
+				return vReplied // dropped: the running copy will answer
+			case drcDone:
+				req.w.Buf = append(req.w.Buf, reply...)
+				if reply == nil {
+					req.w.Buf = req.w.Buf[:req.start]
+				}
+				return vReplied
+			}
+			req.drc = true
+		}
+	}
+	return vDispatch
+}
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// authenticate checks the credential and verifier (RFC 5531 §8.2, §9) and
+// decodes AUTH_SYS. Only AUTH_NONE and AUTH_SYS are served, both with an
+// AUTH_NONE verifier. An unknown flavor gets AUTH_BADCRED, as RFC 9289 §4.1
+// prescribes for a server that does not recognize AUTH_TLS and as Linux
+// answers every flavor it lacks.
+func (s *Server) authenticate(c *Call, in *interner) AuthStat {
+	switch c.Cred.Flavor {
+	case AUTH_NONE:
+		if len(c.Cred.Body) != 0 {
+			return AUTH_BADCRED
+		}
+	case AUTH_SYS:
+		if !decodeAuthSys(c.Cred.Body, &c.Cred.Sys, &c.gids, in) {
+			return AUTH_BADCRED
+		}
+	default:
+		return AUTH_BADCRED
+	}
+	if c.Verf.Flavor != AUTH_NONE || len(c.Verf.Body) != 0 {
+		return AUTH_BADVERF
+	}
+	return AUTH_OK
+}
+
+// run calls the handler and builds the reply in req.w. It reports whether a
+// reply is to be sent.
+func (s *Server) run(ctx context.Context, req *request) bool {
+	c := &req.call
+	appendAccepted(&req.w, c.XID, SUCCESS)
+	obs := s.opts.Observer
+	var start time.Time
+	if obs != nil {
+		start = time.Now()
+		obs.Start(c)
+	}
+	st := s.invoke(ctx, req)
+	if obs != nil {
+		obs.Done(c, st, time.Since(start))
+	}
+	send := true
+	switch {
+	case st == Success:
+	case st == NoReply:
+		send = false
+		req.w.Buf = req.w.Buf[:req.start]
+	case st&statusAuth != 0:
+		req.w.Buf = req.w.Buf[:req.start]
+		appendAuthError(&req.w, c.XID, AuthStat(uint32(st)))
+	case st == ProgUnavail || st == ProcUnavail || st == GarbageArgs || st == SystemErr:
+		req.w.Buf = req.w.Buf[:req.start]
+		appendAccepted(&req.w, c.XID, AcceptStat(st))
+	default:
+		s.log.Error("sunrpc: handler returned an invalid status",
+			"prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "status", st.String())
+		req.w.Buf = req.w.Buf[:req.start]
+		appendAccepted(&req.w, c.XID, SYSTEM_ERR)
+	}
+	if req.drc {
+		s.drc.finish(req.key, req.w.Buf[req.start:], !send)
+	}
+	return send
+}
+
+// invoke calls the handler, turning a panic into SystemErr.
+func (s *Server) invoke(ctx context.Context, req *request) (st Status) {
+	c := &req.call
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("sunrpc: handler panic",
+				"prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "xid", c.XID,
+				"remote", c.Remote.String(), "panic", p, "stack", string(debug.Stack()))
+			st = SystemErr
+		}
+	}()
+	return req.h.ServeRPC(ctx, c, &req.w)
+}
+
+// acquire takes an in-flight slot from each semaphore given (nil ones are
+// skipped), blocking: this is the backpressure that stops a reader. It
+// fails when the server shuts down.
+func (s *Server) acquire(local chan struct{}) bool {
+	if local != nil {
+		select {
+		case local <- struct{}{}:
+		default:
+			if s.testHookWaitSlot != nil {
+				s.testHookWaitSlot()
+			}
+			select {
+			case local <- struct{}{}:
+			case <-s.done:
+				return false
+			}
+		}
+	}
+	select {
+	case s.global <- struct{}{}:
+		return true
+	default:
+	}
+	if s.testHookWaitSlot != nil {
+		s.testHookWaitSlot()
+	}
+	select {
+	case s.global <- struct{}{}:
+		return true
+	case <-s.done:
+		if local != nil {
+			<-local
+		}
+		return false
+	}
+}
+
+// Shutdown stops the server gracefully: it closes the listeners and
+// sockets' reading, lets running requests finish and send their replies,
+// then closes every connection. If ctx ends first it closes everything at
+// once (as Close) and returns ctx's error.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.beginClose()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.wake()
+	}
+	for pc := range s.packets {
+		pc.SetReadDeadline(time.Unix(1, 0))
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		s.serving.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+		s.cancel()
+		return nil
+	case <-ctx.Done():
+		s.Close()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// Close closes the listeners, sockets and connections at once and cancels
+// the context of running handlers. It does not wait for them.
+func (s *Server) Close() error {
+	s.beginClose()
+	s.cancel()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		c.nc.Close()
+	}
+	for pc := range s.packets {
+		pc.Close()
+	}
+	return nil
+}
+
+// beginClose marks the server closing and closes its listeners.
+func (s *Server) beginClose() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing {
+		s.closing = true
+		close(s.done)
+	}
+	for l := range s.listeners {
+		l.Close()
+		delete(s.listeners, l)
+	}
+}
+
+func (s *Server) shuttingDown() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// addrPort converts a net.Addr to an AddrPort with IPv4-mapped addresses
+// unmapped, so that a client has one key however it reached a dual-stack
+// socket.
+func addrPort(a net.Addr) netip.AddrPort {
+	var ap netip.AddrPort
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		ap = a.AddrPort()
+	case *net.UDPAddr:
+		ap = a.AddrPort()
+	default:
+		if a != nil {
+			ap, _ = netip.ParseAddrPort(a.String())
+		}
+	}
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+}
+
+// interner keeps the few AUTH_SYS machine names a connection uses, so that
+// turning them into strings does not allocate per call. It belongs to one
+// reading goroutine.
+type interner struct {
+	names [4]string
+	next  int
+}
+
+func (in *interner) intern(b []byte) string {
+	for _, n := range in.names {
+		if n == string(b) {
+			return n
+		}
+	}
+	n := string(b)
+	in.names[in.next] = n
+	in.next = (in.next + 1) % len(in.names)
+	return n
+}

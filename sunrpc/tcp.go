@@ -1,0 +1,239 @@
+package sunrpc
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Conn is a TCP connection the server reads calls from. Handlers see it as
+// Call.Conn and may keep it beyond the call: it is the hook for calls from
+// server to client on the same connection (the NFSv4.1 backchannel). Its
+// methods are safe for concurrent use.
+type Conn struct {
+	srv           *Server
+	nc            net.Conn
+	local, remote netip.AddrPort
+	ctx           context.Context
+	cancel        context.CancelFunc
+	slots         chan struct{} // semaphore of MaxInFlightPerConn
+
+	wmu sync.Mutex // one reply written at a time, each in one Write
+
+	// dlmu orders the reader's idle deadline against Shutdown's wake-up
+	// deadline so that the wake-up is never overwritten.
+	dlmu sync.Mutex
+
+	running  sync.WaitGroup // handler goroutines of this connection
+	inflight atomic.Int32
+	in       interner // used by the reading goroutine only
+}
+
+// LocalAddr returns the server's end of the connection.
+func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
+
+// RemoteAddr returns the client's end of the connection.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Context returns a context that is cancelled when the connection closes.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// ServeTCP accepts connections on l and serves each on its own goroutine
+// until Shutdown or Close, when it returns ErrServerClosed. Temporary accept
+// errors (out of file descriptors) are retried with a growing delay.
+func (s *Server) ServeTCP(l net.Listener) error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		l.Close()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.serving.Add(1)
+	s.mu.Unlock()
+	defer s.serving.Done()
+
+	var delay time.Duration
+	for {
+		nc, err := l.Accept()
+		if err != nil {
+			if s.shuttingDown() {
+				return ErrServerClosed
+			}
+			var te interface{ Temporary() bool }
+			if errors.As(err, &te) && te.Temporary() {
+				delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+				s.log.Warn("sunrpc: accept failed; retrying", "err", err, "delay", delay)
+				t := time.NewTimer(delay)
+				select {
+				case <-t.C:
+				case <-s.done:
+					t.Stop()
+					return ErrServerClosed
+				}
+				continue
+			}
+			s.mu.Lock()
+			delete(s.listeners, l)
+			s.mu.Unlock()
+			return err
+		}
+		delay = 0
+		s.startConn(nc)
+	}
+}
+
+func (s *Server) startConn(nc net.Conn) {
+	c := &Conn{
+		srv:    s,
+		nc:     nc,
+		local:  addrPort(nc.LocalAddr()),
+		remote: addrPort(nc.RemoteAddr()),
+		slots:  make(chan struct{}, s.opts.MaxInFlightPerConn),
+	}
+	c.ctx, c.cancel = context.WithCancel(s.ctx)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.cancel()
+		nc.Close()
+		return
+	}
+	s.conns[c] = struct{}{}
+	s.serving.Add(1)
+	s.mu.Unlock()
+	go c.serve()
+}
+
+func (c *Conn) serve() {
+	s := c.srv
+	defer s.serving.Done()
+	graceful := c.readLoop()
+	if graceful {
+		// End of input or shutdown: let running calls send their replies.
+		c.running.Wait()
+	}
+	c.nc.Close()
+	c.cancel()
+	c.running.Wait()
+	s.mu.Lock()
+	delete(s.conns, c)
+	s.mu.Unlock()
+}
+
+// readLoop reads and dispatches records until the connection ends. It
+// reports false when the connection must be closed at once (bad input).
+func (c *Conn) readLoop() bool {
+	s := c.srv
+	br := bufio.NewReaderSize(c.nc, 32<<10)
+	for {
+		if !c.armDeadline() {
+			return true
+		}
+		req := getRequest()
+		rec, started, err := readRecord(br, req.rec, s.opts.MaxRecordSize)
+		req.rec = rec
+		if err != nil {
+			putRequest(req)
+			var ne net.Error
+			switch {
+			case s.shuttingDown():
+				return true
+			case errors.As(err, &ne) && ne.Timeout() && !started && c.inflight.Load() > 0:
+				continue // not idle: calls are running
+			case err == io.EOF:
+				return true
+			case errors.Is(err, ErrRecordTooLarge) || errors.Is(err, errTooManyFragments):
+				s.log.Warn("sunrpc: closing connection", "remote", c.remote.String(), "err", err)
+			default:
+				s.log.Debug("sunrpc: connection read failed", "remote", c.remote.String(), "err", err)
+			}
+			return false
+		}
+		if s.shuttingDown() {
+			// Not started: the client retransmits it after reconnecting.
+			putRequest(req)
+			return true
+		}
+		req.conn = c
+		req.call.Transport = "tcp"
+		req.call.Local, req.call.Remote = c.local, c.remote
+		req.call.Conn = c
+		switch s.admit(req, &c.in) {
+		case vClose:
+			putRequest(req)
+			s.log.Debug("sunrpc: garbage call header; closing connection", "remote", c.remote.String())
+			return false
+		case vReplied:
+			var err error
+			if len(req.w.Buf) > req.start {
+				err = c.send(req.w.Buf)
+			}
+			putRequest(req)
+			if err != nil {
+				return false
+			}
+			continue
+		}
+		if !s.acquire(c.slots) {
+			if req.drc {
+				s.drc.abort(req.key)
+			}
+			putRequest(req)
+			return true
+		}
+		c.inflight.Add(1)
+		c.running.Add(1)
+		go c.handle(req)
+	}
+}
+
+func (c *Conn) handle(req *request) {
+	s := c.srv
+	if s.run(c.ctx, req) {
+		if err := c.send(req.w.Buf); err != nil {
+			c.nc.Close() // the reader sees the error and ends the connection
+		}
+	}
+	putRequest(req)
+	<-s.global
+	<-c.slots
+	c.inflight.Add(-1)
+	c.running.Done()
+}
+
+// send writes one reply record; b starts with room for the record mark.
+func (c *Conn) send(b []byte) error {
+	setMark(b)
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	_, err := c.nc.Write(b)
+	return err
+}
+
+// armDeadline sets the idle deadline for the next record. It reports false
+// once the server is shutting down.
+func (c *Conn) armDeadline() bool {
+	c.dlmu.Lock()
+	defer c.dlmu.Unlock()
+	if c.srv.shuttingDown() {
+		return false
+	}
+	if d := c.srv.opts.IdleTimeout; d > 0 {
+		c.nc.SetReadDeadline(time.Now().Add(d))
+	}
+	return true
+}
+
+// wake makes a blocked read return so that the reader sees a shutdown.
+func (c *Conn) wake() {
+	c.dlmu.Lock()
+	defer c.dlmu.Unlock()
+	c.nc.SetReadDeadline(time.Unix(1, 0))
+}

@@ -1,0 +1,108 @@
+// Package localfs serves a directory of the local filesystem as a vfs.FS.
+// It is the default backend of the gonfs server.
+//
+// # Handles
+//
+// New decides between two kinds of handle, once, for the life of the FS:
+//
+//   - Kernel handles, when name_to_handle_at(2) and open_by_handle_at(2)
+//     work (the process has CAP_DAC_READ_SEARCH and the filesystem can
+//     export handles; New checks by opening the root by its own handle).
+//     The backend handle is the kernel's file handle (type and bytes), so it
+//     survives renames, restarts of the server and reboots exactly as knfsd
+//     handles do, and resolving it costs one open_by_handle_at.
+//   - Index handles otherwise (or with Options.ForceIndex): the inode number
+//     and a tag (the birth time from statx(2), 0 where the filesystem has
+//     none). An index inode → (parent inode, name), kept in a bbolt file in
+//     Options.StateDir and updated by our own operations, lets a handle be
+//     resolved by walking the parent chain from the root with openat(2),
+//     checking the inode number at every step. When the chain is broken
+//     (the file was moved behind our back, or the index was lost) a bounded
+//     depth-first scan of the export (Options.RescanLimit entries) looks for
+//     the inode; if it is not found the handle is stale (ESTALE). The index is
+//     a hint, never trusted: every step is verified, and losing the index
+//     file only costs scans. Without a StateDir the index lives in memory and
+//     a restart relies on the scan alone. Inode reuse is detected by the tag;
+//     on a filesystem without birth times a reused inode number found at the
+//     recorded place is taken for the old file.
+//
+// Resolved handles are kept in an LRU cache of O_PATH file descriptors
+// (Options.CacheSize); eviction only costs a new resolution.
+//
+// # Confinement
+//
+// Every operation works on a directory file descriptor and a single name with
+// the *at system calls and O_NOFOLLOW / AT_SYMLINK_NOFOLLOW, so no symlink is
+// ever followed; "..": of the root is the root. A kernel handle may name any
+// file of the filesystem, so one that resolves outside the export is stale:
+//
+//   - a directory is accepted when walking ".." from it reaches the root
+//     (same device and inode) within 4096 steps;
+//   - a non-directory is accepted when the export is the root of its
+//     filesystem; otherwise when the path the kernel reports for it
+//     (/proc/self/fd) lies below the export and walking that path from the
+//     root with O_NOFOLLOW reaches the same inode; otherwise when the bounded
+//     scan of the export finds a link to it. Files found by name from a
+//     verified directory (Lookup, ReadDir, Create...) are verified by
+//     construction. A verified file stays in the cache until evicted, even if
+//     it is moved out of the export behind our back meanwhile.
+//
+// Filesystems mounted inside the export are not crossed (like knfsd without
+// crossmnt, but simpler): Lookup of a mount point fails with EACCES, ReadDir
+// lists it as a directory with the inode number of the covered directory and
+// no handle, and a handle never resolves to a file on another device.
+//
+// # Identity
+//
+// When the process runs as root (and Options.NoIdentity is not set), every
+// operation that takes a *vfs.Cred runs with that identity: on a locked OS
+// thread the supplementary groups, fsgid and fsuid of that thread only are
+// switched with raw setgroups/setfsgid/setfsuid system calls, the operation
+// is done, and the thread's identity is restored; a thread whose restore
+// fails stays locked so that the Go runtime discards it. The kernel then
+// does the permission checks and gives new files the caller's owner and
+// group. Changing fsuid away from 0 also drops the filesystem capabilities
+// (CAP_DAC_OVERRIDE, CAP_CHOWN, CAP_FOWNER, ...), so root squashing and
+// chown(2) rules are the kernel's. Device nodes need CAP_MKNOD, which is not
+// a filesystem capability, so Mknod refuses them (EPERM) for a non-root Cred
+// itself. Handles are resolved, and verification scans run, as the process.
+//
+// Otherwise (not root, or NoIdentity) operations run as the process: files
+// belong to the process's user whatever the Cred, and Access reports the
+// intersection of what the mode bits grant the Cred and what the kernel
+// grants the process.
+//
+// Read and Write use pread/pwrite on a descriptor cached with the resolved
+// handle (opened O_RDWR when possible, else O_RDONLY, through /proc/self/fd
+// so that no name is walked). Because that descriptor was opened by the
+// process, permission is checked on every call: faccessat2(AT_EACCESS) under
+// the caller's identity, and pwrite itself runs under that identity so that
+// the kernel clears setuid/setgid bits as it would for that user. Like knfsd
+// (NFSD_MAY_OWNER_OVERRIDE), the owner of a file may read and write it, and
+// truncate it with SetAttr, whatever its mode: NFS clients check permissions
+// at open time and then write through files created read-only.
+//
+// # Attributes and directories
+//
+// Attributes come from statx(2). Change is the ctime in nanoseconds: the
+// kernel's i_version change counter is not visible to user space. Since
+// Linux 6.13 ext4, xfs, btrfs and tmpfs use multigrain timestamps, so a ctime
+// queried after a change always differs from the one before it; on older
+// kernels ctime is jiffy-granular and Change may not advance between two quick
+// changes.
+//
+// ReadDir cookies are the kernel's d_off values, and resuming seeks the
+// directory to the cookie. They are stable positions, valid across restarts,
+// on ext4 and xfs (hashes of the name; ext4 and xfs can in rare cases
+// collide), btrfs (index numbers) and tmpfs since Linux 6.6 (offset maps;
+// before 6.6 tmpfs positions were counts and shifted when entries were
+// removed). They are not stable on filesystems that use counts, such as
+// older tmpfs, some FUSE filesystems, and NFS mounts re-exported.
+//
+// # Concurrency
+//
+// All methods are safe for concurrent use; the kernel orders conflicting
+// operations. The handle cache and index have their own locks, held only
+// for map updates, never over a system call that may block on the disk
+// (the index's bbolt writes happen on a background goroutine).
+package localfs

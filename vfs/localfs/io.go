@@ -1,0 +1,199 @@
+package localfs
+
+import (
+	"context"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/gonfs/gonfs/vfs"
+)
+
+// ioType refuses I/O on what is not a regular file.
+func ioType(n *node) error {
+	switch n.typ {
+	case vfs.TypeRegular:
+		return nil
+	case vfs.TypeDirectory:
+		return unix.EISDIR
+	}
+	return unix.EINVAL
+}
+
+// ensureIO opens n's read/write descriptor as the process, through
+// /proc/self/fd so that no name is walked: O_RDWR when possible, else
+// O_RDONLY (unless write is needed). A read-only descriptor is upgraded
+// when a write comes, since the file's mode may have changed since.
+func (fs *FS) ensureIO(n *node, write bool) error {
+	n.ioMu.RLock()
+	ok := n.ioFD >= 0 && (!write || n.ioWritable)
+	n.ioMu.RUnlock()
+	if ok {
+		return nil
+	}
+	if err := ioType(n); err != nil {
+		return err
+	}
+	n.ioMu.Lock()
+	defer n.ioMu.Unlock()
+	if n.ioFD >= 0 && (!write || n.ioWritable) {
+		return nil
+	}
+	const flags = unix.O_CLOEXEC | unix.O_NOCTTY | unix.O_NONBLOCK
+	writable := true
+	fd, err := unix.Open(procPath(n.fd), unix.O_RDWR|flags, 0)
+	if err != nil && !write && n.ioFD < 0 {
+		writable = false
+		fd, err = unix.Open(procPath(n.fd), unix.O_RDONLY|flags, 0)
+	}
+	if err != nil {
+		return err
+	}
+	if n.ioFD >= 0 {
+		unix.Close(n.ioFD) // no I/O holds it: we hold ioMu for writing
+	}
+	n.ioFD, n.ioWritable = fd, writable
+	return nil
+}
+
+// needsCheck reports whether I/O by c must be checked: the cached
+// descriptor was opened by the process, so the kernel does not check c.
+// Root may read and write anything; without identity switching operations
+// run as the process, which the open already checked.
+func (fs *FS) needsCheck(c *vfs.Cred) bool {
+	return fs.switchID && c != nil && c.UID != 0
+}
+
+// allowedIO checks, under c's identity (call it inside fs.as), that c may
+// read or write n, with knfsd's owner override.
+func (fs *FS) allowedIO(c *vfs.Cred, n *node, mode uint32) error {
+	err := unix.Faccessat2(n.fd, "", mode, unix.AT_EACCESS|unix.AT_EMPTY_PATH)
+	if err == unix.ENOSYS {
+		if fs.modeAllows(c, n, mode) {
+			return nil
+		}
+		err = unix.EACCES
+	}
+	if err == unix.EACCES && fs.isOwner(c, n) {
+		return nil
+	}
+	return err
+}
+
+// Read implements vfs.FS.
+func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p []byte) (int, bool, error) {
+	n, err := fs.resolve(h)
+	if err != nil {
+		return 0, false, err
+	}
+	defer fs.cache.release(n)
+	if err := fs.ensureIO(n, false); err != nil {
+		return 0, false, err
+	}
+	if fs.needsCheck(c) {
+		if err := fs.as(c, func() error { return fs.allowedIO(c, n, unix.R_OK) }); err != nil {
+			return 0, false, err
+		}
+	}
+	if off > 1<<63-1 {
+		return 0, true, nil
+	}
+	n.ioMu.RLock()
+	defer n.ioMu.RUnlock()
+	got := 0
+	for got < len(p) {
+		m, err := unix.Pread(n.ioFD, p[got:], int64(off)+int64(got))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return got, false, err
+		}
+		if m == 0 {
+			return got, true, nil
+		}
+		got += m
+	}
+	// A full buffer may still end exactly at the end of the file.
+	var st unix.Stat_t
+	if err := unix.Fstat(n.ioFD, &st); err != nil {
+		return got, false, err
+	}
+	return got, off+uint64(got) >= uint64(st.Size), nil
+}
+
+// Write implements vfs.FS. The write itself runs under c's identity so
+// that the kernel clears setuid/setgid bits as it would for c.
+func (fs *FS) Write(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, data []byte, stable vfs.Stability) (int, vfs.Stability, error) {
+	n, err := fs.resolve(h)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer fs.cache.release(n)
+	if err := fs.ensureIO(n, true); err != nil {
+		return 0, 0, err
+	}
+	if off > 1<<63-1 || off+uint64(len(data)) > 1<<63-1 {
+		return 0, 0, unix.EFBIG
+	}
+	got := 0
+	err = fs.as(c, func() error {
+		if fs.needsCheck(c) {
+			if err := fs.allowedIO(c, n, unix.W_OK); err != nil {
+				return err
+			}
+		}
+		n.ioMu.RLock()
+		defer n.ioMu.RUnlock()
+		for got < len(data) {
+			m, err := unix.Pwrite(n.ioFD, data[got:], int64(off)+int64(got))
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			got += m
+		}
+		switch stable {
+		case vfs.DataSync:
+			return unix.Fdatasync(n.ioFD)
+		case vfs.FileSync:
+			return unix.Fsync(n.ioFD)
+		}
+		return nil
+	})
+	if err != nil {
+		return got, 0, err
+	}
+	if stable > vfs.FileSync {
+		stable = vfs.FileSync
+	}
+	return got, stable, nil
+}
+
+// Commit implements vfs.FS: fsync the file (RFC 1813 §3.3.21 asks for
+// data and metadata). Other types have nothing we buffer.
+func (fs *FS) Commit(ctx context.Context, h vfs.Handle) error {
+	n, err := fs.resolve(h)
+	if err != nil {
+		return err
+	}
+	defer fs.cache.release(n)
+	switch n.typ {
+	case vfs.TypeRegular:
+		if err := fs.ensureIO(n, false); err != nil {
+			return err
+		}
+		n.ioMu.RLock()
+		defer n.ioMu.RUnlock()
+		return unix.Fsync(n.ioFD)
+	case vfs.TypeDirectory:
+		fd, err := unix.Openat(n.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return unix.Fsync(fd)
+	}
+	return nil
+}
