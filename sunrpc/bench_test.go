@@ -1,6 +1,8 @@
 package sunrpc
 
 import (
+	"github.com/gonfs/gonfs/proto/rpcxdr"
+
 	"bytes"
 	"context"
 	"io"
@@ -70,8 +72,8 @@ func startServerB(b *testing.B) string {
 func BenchmarkServerDispatch(b *testing.B) {
 	s := NewServer(Options{})
 	s.Register(testProg, testLow, newTestHandler())
-	sys := authSysBody(AuthSys{Stamp: 1, MachineName: "client.example", UID: 1000, GID: 100, GIDs: []uint32{4, 24, 27}})
-	msg := encodeCall(1, 2, testProg, testLow, procNull, OpaqueAuth{Flavor: AUTH_SYS, Body: sys}, OpaqueAuth{}, nil)
+	sys := authSysBody(rpcxdr.AuthsysParms{Stamp: 1, Machinename: "client.example", Uid: 1000, Gid: 100, Gids: []uint32{4, 24, 27}})
+	msg := encodeCall(1, 2, testProg, testLow, procNull, rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: sys}, rpcxdr.OpaqueAuth{}, nil)
 	remote := netip.MustParseAddrPort("127.0.0.1:900")
 	var in interner
 	ctx := context.Background()

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -31,37 +32,37 @@ var ErrBadReply = errors.New("sunrpc: malformed reply")
 // AcceptError is a reply accepted with a status other than SUCCESS
 // (RFC 5531 §9). Low and High are set for PROG_MISMATCH.
 type AcceptError struct {
-	Stat      AcceptStat
+	Stat      rpcxdr.AcceptStat
 	Low, High uint32
 }
 
 func (e *AcceptError) Error() string {
-	if e.Stat == PROG_MISMATCH {
+	if e.Stat == rpcxdr.PROG_MISMATCH {
 		return fmt.Sprintf("sunrpc: PROG_MISMATCH (versions %d to %d)", e.Low, e.High)
 	}
-	return "sunrpc: " + acceptStatName(e.Stat)
+	return "sunrpc: " + e.Stat.String()
 }
 
 // RejectError is a reply of MSG_DENIED (RFC 5531 §9): RPC_MISMATCH with the
 // supported range in Low and High, or AUTH_ERROR with the reason in Auth.
 type RejectError struct {
-	Stat      RejectStat
+	Stat      rpcxdr.RejectStat
 	Low, High uint32
-	Auth      AuthStat
+	Auth      rpcxdr.AuthStat
 }
 
 func (e *RejectError) Error() string {
-	if e.Stat == RPC_MISMATCH {
+	if e.Stat == rpcxdr.RPC_MISMATCH {
 		return fmt.Sprintf("sunrpc: RPC_MISMATCH (versions %d to %d)", e.Low, e.High)
 	}
-	return "sunrpc: AUTH_ERROR " + authStatName(e.Auth)
+	return "sunrpc: AUTH_ERROR " + e.Auth.String()
 }
 
 // ClientOptions configure a Client. The zero value gives the defaults.
 type ClientOptions struct {
 	// Auth, if set, makes calls carry this AUTH_SYS credential; otherwise
 	// they carry AUTH_NONE. SetAuth changes it later.
-	Auth *AuthSys
+	Auth *rpcxdr.AuthsysParms
 	// LocalAddr binds the client's end of the connection, e.g. to a port
 	// below 1024 for servers that demand one (needs privilege).
 	LocalAddr netip.AddrPort
@@ -86,7 +87,7 @@ type Client struct {
 	xid    atomic.Uint32
 
 	credMu sync.RWMutex
-	cred   OpaqueAuth
+	cred   rpcxdr.OpaqueAuth
 
 	wmu sync.Mutex // TCP: one record written at a time
 
@@ -153,10 +154,10 @@ func NewClient(nc net.Conn, opts ClientOptions) *Client {
 
 // SetAuth makes later calls carry the AUTH_SYS credential a, or AUTH_NONE
 // if a is nil.
-func (c *Client) SetAuth(a *AuthSys) {
-	cred := OpaqueAuth{Flavor: AUTH_NONE}
+func (c *Client) SetAuth(a *rpcxdr.AuthsysParms) {
+	cred := rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_NONE}
 	if a != nil {
-		cred = OpaqueAuth{Flavor: AUTH_SYS, Body: xdr.Marshal(nil, a)}
+		cred = rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: xdr.Marshal(nil, a)}
 	}
 	c.credMu.Lock()
 	c.cred = cred
@@ -188,7 +189,7 @@ func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, args xdr.Mar
 type CallHeader struct {
 	RPCVers          uint32
 	Prog, Vers, Proc uint32
-	Cred, Verf       *OpaqueAuth
+	Cred, Verf       *rpcxdr.OpaqueAuth
 }
 
 // CallRaw sends a call with the header h and the already encoded
@@ -219,7 +220,7 @@ func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw
 	if h.RPCVers == 0 {
 		h.RPCVers = rpcVersion
 	}
-	var cred, verf OpaqueAuth
+	var cred, verf rpcxdr.OpaqueAuth
 	if h.Cred != nil {
 		cred = *h.Cred
 	} else {
@@ -301,21 +302,21 @@ func parseReply(rec []byte) ([]byte, error) {
 	var r xdr.Reader
 	r.Reset(rec)
 	r.Uint32() // xid, already matched
-	if MsgType(r.Uint32()) != REPLY {
+	if rpcxdr.MsgType(r.Uint32()) != rpcxdr.REPLY {
 		return nil, ErrBadReply
 	}
-	switch ReplyStat(r.Uint32()) {
-	case MSG_ACCEPTED:
+	switch rpcxdr.ReplyStat(r.Uint32()) {
+	case rpcxdr.MSG_ACCEPTED:
 		r.Uint32()             // verifier flavor
 		r.Opaque(maxAuthBytes) // verifier body
-		st := AcceptStat(r.Uint32())
+		st := rpcxdr.AcceptStat(r.Uint32())
 		switch st {
-		case SUCCESS:
+		case rpcxdr.SUCCESS:
 			if r.Err() != nil {
 				break
 			}
 			return r.Rest(), nil
-		case PROG_MISMATCH:
+		case rpcxdr.PROG_MISMATCH:
 			e := &AcceptError{Stat: st, Low: r.Uint32(), High: r.Uint32()}
 			if r.Err() == nil {
 				return nil, e
@@ -325,15 +326,15 @@ func parseReply(rec []byte) ([]byte, error) {
 				return nil, &AcceptError{Stat: st}
 			}
 		}
-	case MSG_DENIED:
-		switch st := RejectStat(r.Uint32()); st {
-		case RPC_MISMATCH:
+	case rpcxdr.MSG_DENIED:
+		switch st := rpcxdr.RejectStat(r.Uint32()); st {
+		case rpcxdr.RPC_MISMATCH:
 			e := &RejectError{Stat: st, Low: r.Uint32(), High: r.Uint32()}
 			if r.Err() == nil {
 				return nil, e
 			}
-		case AUTH_ERROR:
-			e := &RejectError{Stat: st, Auth: AuthStat(r.Uint32())}
+		case rpcxdr.AUTH_ERROR:
+			e := &RejectError{Stat: st, Auth: rpcxdr.AuthStat(r.Uint32())}
 			if r.Err() == nil {
 				return nil, e
 			}
@@ -376,7 +377,7 @@ func (c *Client) read() {
 			c.fail(err)
 			return
 		}
-		if len(rec) < 8 || MsgType(binary.BigEndian.Uint32(rec[4:])) != REPLY {
+		if len(rec) < 8 || rpcxdr.MsgType(binary.BigEndian.Uint32(rec[4:])) != rpcxdr.REPLY {
 			continue // a call from the server: no backchannel yet
 		}
 		xid := binary.BigEndian.Uint32(rec)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -40,7 +41,7 @@ func TestUDPRetransmit(t *testing.T) {
 		t.Fatalf("retransmission %x differs from %x", buf[:n], first)
 	}
 	var w xdr.Writer
-	appendAccepted(&w, replyXID(first), SUCCESS)
+	appendAccepted(&w, replyXID(first), rpcxdr.SUCCESS)
 	w.Uint32(6)
 	if _, err := pc.WriteTo(w.Buf, from); err != nil {
 		t.Fatal(err)
@@ -80,7 +81,7 @@ func TestUDPDuplicateRequestCache(t *testing.T) {
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(30 * time.Second)) // guard only
-	msg := encodeCall(9, 2, testProg, testLow, procCountOnce, OpaqueAuth{}, OpaqueAuth{}, nil)
+	msg := encodeCall(9, 2, testProg, testLow, procCountOnce, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, nil)
 	buf := make([]byte, 1500)
 	var replies [][]byte
 	for range 2 {
@@ -184,13 +185,13 @@ func TestParseReply(t *testing.T) {
 	}{
 		{name: "success", rec: msg(1, 1, 0, 0, 0, 0, 42), body: msg(42)},
 		{name: "success with verifier", rec: msg(1, 1, 0, 1, 4, 7, 0, 42), body: msg(42)},
-		{name: "prog unavail", rec: msg(1, 1, 0, 0, 0, 1), err: &AcceptError{Stat: PROG_UNAVAIL}},
-		{name: "prog mismatch", rec: msg(1, 1, 0, 0, 0, 2, 2, 3), err: &AcceptError{Stat: PROG_MISMATCH, Low: 2, High: 3}},
-		{name: "proc unavail", rec: msg(1, 1, 0, 0, 0, 3), err: &AcceptError{Stat: PROC_UNAVAIL}},
-		{name: "garbage args", rec: msg(1, 1, 0, 0, 0, 4), err: &AcceptError{Stat: GARBAGE_ARGS}},
-		{name: "system err", rec: msg(1, 1, 0, 0, 0, 5), err: &AcceptError{Stat: SYSTEM_ERR}},
-		{name: "rpc mismatch", rec: msg(1, 1, 1, 0, 2, 2), err: &RejectError{Stat: RPC_MISMATCH, Low: 2, High: 2}},
-		{name: "auth error", rec: msg(1, 1, 1, 1, 5), err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_TOOWEAK}},
+		{name: "prog unavail", rec: msg(1, 1, 0, 0, 0, 1), err: &AcceptError{Stat: rpcxdr.PROG_UNAVAIL}},
+		{name: "prog mismatch", rec: msg(1, 1, 0, 0, 0, 2, 2, 3), err: &AcceptError{Stat: rpcxdr.PROG_MISMATCH, Low: 2, High: 3}},
+		{name: "proc unavail", rec: msg(1, 1, 0, 0, 0, 3), err: &AcceptError{Stat: rpcxdr.PROC_UNAVAIL}},
+		{name: "garbage args", rec: msg(1, 1, 0, 0, 0, 4), err: &AcceptError{Stat: rpcxdr.GARBAGE_ARGS}},
+		{name: "system err", rec: msg(1, 1, 0, 0, 0, 5), err: &AcceptError{Stat: rpcxdr.SYSTEM_ERR}},
+		{name: "rpc mismatch", rec: msg(1, 1, 1, 0, 2, 2), err: &RejectError{Stat: rpcxdr.RPC_MISMATCH, Low: 2, High: 2}},
+		{name: "auth error", rec: msg(1, 1, 1, 1, 5), err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_TOOWEAK}},
 		{name: "call not reply", rec: msg(1, 0, 0), err: ErrBadReply},
 		{name: "short", rec: msg(1, 1, 0, 0), err: ErrBadReply},
 		{name: "short mismatch", rec: msg(1, 1, 0, 0, 0, 2, 2), err: ErrBadReply},

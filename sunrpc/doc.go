@@ -30,6 +30,12 @@
 // under the connection's write lock, so replies leave whole, in completion
 // order.
 //
+// A connection whose client closes its side has its handlers' context
+// cancelled; replies they still produce are written if the socket allows.
+// Shutdown instead lets running calls finish and reply before closing. A
+// reply that cannot be written within Options.WriteTimeout closes the
+// connection, so a client that stops reading cannot pin in-flight slots.
+//
 // UDP works the same way with one reading goroutine per socket, the total
 // in-flight bound only, and one datagram per message.
 //

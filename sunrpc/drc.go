@@ -164,10 +164,3 @@ func (d *drc) pushFront(e *drcEntry) {
 	d.head.next.prev = e
 	d.head.next = e
 }
-
-// len returns the number of entries, running and done (for tests).
-func (d *drc) len() int {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.m)
-}

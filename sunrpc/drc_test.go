@@ -1,6 +1,8 @@
 package sunrpc
 
 import (
+	"github.com/gonfs/gonfs/proto/rpcxdr"
+
 	"bytes"
 	"context"
 	"net/netip"
@@ -119,7 +121,7 @@ type drcStep struct {
 func TestDRCOverTCP(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
 	call := func(xid, proc uint32) []byte {
-		return frame(encodeCall(xid, 2, testProg, testLow, proc, OpaqueAuth{}, OpaqueAuth{}, []byte{0, 0, 0, 1}))
+		return frame(encodeCall(xid, 2, testProg, testLow, proc, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, []byte{0, 0, 0, 1}))
 	}
 
 	t.Run("non-idempotent replayed", func(t *testing.T) {
@@ -140,7 +142,7 @@ func TestDRCOverTCP(t *testing.T) {
 			t.Fatalf("non-idempotent call ran %d times, want 1", n)
 		}
 		// Same xid, other arguments: a different call.
-		rc.write(frame(encodeCall(100, 2, testProg, testLow, procCountOnce, OpaqueAuth{}, OpaqueAuth{}, []byte{0, 0, 0, 2})))
+		rc.write(frame(encodeCall(100, 2, testProg, testLow, procCountOnce, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, []byte{0, 0, 0, 2})))
 		rc.reply()
 		if n := ts.h.counts[procCountOnce].Load(); n != 2 {
 			t.Fatalf("call with new arguments ran %d times in total, want 2", n)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/xdr"
 )
@@ -50,7 +51,7 @@ func Example() {
 
 	ctx := context.Background()
 	c, err := sunrpc.Dial(ctx, "tcp", l.Addr().String(), sunrpc.ClientOptions{
-		Auth: &sunrpc.AuthSys{MachineName: "example", UID: 1000, GID: 1000},
+		Auth: &rpcxdr.AuthsysParms{Machinename: "example", Uid: 1000, Gid: 1000},
 	})
 	if err != nil {
 		panic(err)

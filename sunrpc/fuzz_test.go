@@ -1,6 +1,8 @@
 package sunrpc
 
 import (
+	"github.com/gonfs/gonfs/proto/rpcxdr"
+
 	"bufio"
 	"bytes"
 	"errors"
@@ -42,12 +44,12 @@ func FuzzReadRecord(f *testing.F) {
 // (header decode, authentication, dispatch choice, DRC) and checks that any
 // answer it sends is a well-formed reply to the message's xid.
 func FuzzCallHeader(f *testing.F) {
-	sys := authSysBody(AuthSys{Stamp: 1, MachineName: "host", UID: 1, GID: 1, GIDs: []uint32{1, 2}})
+	sys := authSysBody(rpcxdr.AuthsysParms{Stamp: 1, Machinename: "host", Uid: 1, Gid: 1, Gids: []uint32{1, 2}})
 	f.Add(nullCall(1))
-	f.Add(encodeCall(2, 2, testProg, testLow, procCountOnce, OpaqueAuth{Flavor: AUTH_SYS, Body: sys}, OpaqueAuth{}, []byte{0, 0, 0, 1}))
-	f.Add(encodeCall(3, 3, testProg, testLow, procNull, OpaqueAuth{}, OpaqueAuth{}, nil))
-	f.Add(encodeCall(4, 2, testProg, 9, procNull, OpaqueAuth{}, OpaqueAuth{}, nil))
-	f.Add(encodeCall(5, 2, 1, 1, 0, OpaqueAuth{Flavor: 99}, OpaqueAuth{}, nil))
+	f.Add(encodeCall(2, 2, testProg, testLow, procCountOnce, rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: sys}, rpcxdr.OpaqueAuth{}, []byte{0, 0, 0, 1}))
+	f.Add(encodeCall(3, 3, testProg, testLow, procNull, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, nil))
+	f.Add(encodeCall(4, 2, testProg, 9, procNull, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, nil))
+	f.Add(encodeCall(5, 2, 1, 1, 0, rpcxdr.OpaqueAuth{Flavor: 99}, rpcxdr.OpaqueAuth{}, nil))
 	f.Add([]byte{0, 0, 0, 1, 0, 0, 0, 1})
 	s := NewServer(Options{})
 	s.Register(testProg, testLow, newTestHandler())
@@ -64,8 +66,8 @@ func FuzzCallHeader(f *testing.F) {
 			if req.drc {
 				s.drc.abort(req.key)
 			}
-			if req.call.Cred.Flavor == AUTH_SYS && len(req.call.Cred.Sys.GIDs) > maxAuthSysGids {
-				t.Fatalf("%d gids", len(req.call.Cred.Sys.GIDs))
+			if req.call.Cred.Flavor == rpcxdr.AUTH_SYS && len(req.call.Cred.Sys.Gids) > maxAuthSysGids {
+				t.Fatalf("%d gids", len(req.call.Cred.Sys.Gids))
 			}
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -22,7 +23,7 @@ import (
 // truncate, reslice or read w.Buf). For any other Status whatever was
 // appended is discarded and the server sends the reply that Status names.
 //
-// call and everything reachable from it (Args, Cred.Body, Cred.Sys.GIDs,
+// call and everything reachable from it (Args, Cred.Body, Cred.Sys.Gids,
 // Verf.Body) is valid only until ServeRPC returns: the server reuses the
 // request buffer for the next record. A Handler that keeps any of it copies
 // it. w must not be retained either.
@@ -77,7 +78,7 @@ type Call struct {
 	// Cred is the caller's credential; Cred.Sys is set for AUTH_SYS.
 	Cred Credential
 	// Verf is the caller's verifier (always AUTH_NONE today).
-	Verf OpaqueAuth
+	Verf rpcxdr.OpaqueAuth
 
 	// Args holds the encoded procedure arguments. It aliases the request
 	// record.
@@ -112,17 +113,17 @@ const (
 // Statuses a Handler returns.
 const (
 	// Success: the results appended to w are sent.
-	Success = Status(SUCCESS)
+	Success = Status(rpcxdr.SUCCESS)
 	// ProgUnavail: the program is not served here (normally decided by the
 	// server; a Handler may use it to hide itself from some callers).
-	ProgUnavail = Status(PROG_UNAVAIL)
+	ProgUnavail = Status(rpcxdr.PROG_UNAVAIL)
 	// ProcUnavail: the procedure number is unknown.
-	ProcUnavail = Status(PROC_UNAVAIL)
+	ProcUnavail = Status(rpcxdr.PROC_UNAVAIL)
 	// GarbageArgs: the arguments do not decode.
-	GarbageArgs = Status(GARBAGE_ARGS)
+	GarbageArgs = Status(rpcxdr.GARBAGE_ARGS)
 	// SystemErr: the server could not run the procedure (out of memory,
 	// an internal error). Returned also for a recovered panic.
-	SystemErr = Status(SYSTEM_ERR)
+	SystemErr = Status(rpcxdr.SYSTEM_ERR)
 
 	// NoReply sends nothing at all. It exists for one-way messages whose
 	// protocol forbids a reply; note that NLM's *_MSG and *_RES procedures
@@ -136,7 +137,7 @@ const (
 // AuthError returns the Status that rejects the call with MSG_DENIED
 // AUTH_ERROR and the given auth_stat, e.g. AuthError(AUTH_TOOWEAK) when the
 // caller's flavor is not allowed for an export (RFC 5531 §9).
-func AuthError(stat AuthStat) Status { return statusAuth | Status(stat) }
+func AuthError(stat rpcxdr.AuthStat) Status { return statusAuth | Status(stat) }
 
 // String names the Status for logs.
 func (s Status) String() string {
@@ -144,49 +145,9 @@ func (s Status) String() string {
 	case s == NoReply:
 		return "NoReply"
 	case s&statusAuth != 0:
-		return "AUTH_ERROR(" + authStatName(AuthStat(uint32(s))) + ")"
-	case s <= Status(SYSTEM_ERR):
-		return acceptStatName(AcceptStat(s))
+		return "AUTH_ERROR(" + rpcxdr.AuthStat(uint32(s)).String() + ")"
+	case s <= Status(rpcxdr.SYSTEM_ERR):
+		return rpcxdr.AcceptStat(s).String()
 	}
 	return fmt.Sprintf("Status(%#x)", uint64(s))
-}
-
-func acceptStatName(s AcceptStat) string {
-	switch s {
-	case SUCCESS:
-		return "SUCCESS"
-	case PROG_UNAVAIL:
-		return "PROG_UNAVAIL"
-	case PROG_MISMATCH:
-		return "PROG_MISMATCH"
-	case PROC_UNAVAIL:
-		return "PROC_UNAVAIL"
-	case GARBAGE_ARGS:
-		return "GARBAGE_ARGS"
-	case SYSTEM_ERR:
-		return "SYSTEM_ERR"
-	}
-	return fmt.Sprintf("accept_stat(%d)", uint32(s))
-}
-
-func authStatName(s AuthStat) string {
-	switch s {
-	case AUTH_OK:
-		return "AUTH_OK"
-	case AUTH_BADCRED:
-		return "AUTH_BADCRED"
-	case AUTH_REJECTEDCRED:
-		return "AUTH_REJECTEDCRED"
-	case AUTH_BADVERF:
-		return "AUTH_BADVERF"
-	case AUTH_REJECTEDVERF:
-		return "AUTH_REJECTEDVERF"
-	case AUTH_TOOWEAK:
-		return "AUTH_TOOWEAK"
-	case AUTH_INVALIDRESP:
-		return "AUTH_INVALIDRESP"
-	case AUTH_FAILED:
-		return "AUTH_FAILED"
-	}
-	return fmt.Sprintf("auth_stat(%d)", uint32(s))
 }

@@ -3,61 +3,34 @@ package sunrpc
 import (
 	"encoding/binary"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
 // Limits from RFC 5531.
 const (
-	rpcVersion = 2 // §8: the only version of the protocol
+	rpcVersion = rpcxdr.RPC_MSG_VERSION // §8: the only version of the protocol
 
 	maxAuthBytes   = 400 // §8.2: opaque body<400> of opaque_auth
 	maxMachineName = 255 // Appendix A: string machinename<255>
 	maxAuthSysGids = 16  // Appendix A: unsigned int gids<16>
 )
 
-// OpaqueAuth is a credential or verifier as it travels (RFC 5531 §8.2).
-// On the server Body aliases the request record.
-type OpaqueAuth struct {
-	Flavor AuthFlavor
-	Body   []byte
-}
-
-// AuthSys holds the fields of an AUTH_SYS credential (RFC 5531 Appendix A,
-// authsys_parms).
-type AuthSys struct {
-	Stamp       uint32
-	MachineName string
-	UID         uint32
-	GID         uint32
-	GIDs        []uint32
-}
-
-// Credential is the caller's credential as the server decoded it.
+// Credential is the caller's credential as the server decoded it. On the
+// server OpaqueAuth.Body aliases the request record.
 type Credential struct {
-	OpaqueAuth
+	rpcxdr.OpaqueAuth
 	// Sys holds the decoded fields when Flavor is AUTH_SYS. On the server
-	// Sys.GIDs points into the Call and is valid only until ServeRPC
-	// returns; MachineName is an ordinary (interned) string.
-	Sys AuthSys
-}
-
-// Encode appends the XDR encoding of a (authsys_parms).
-func (a *AuthSys) Encode(w *xdr.Writer) {
-	w.Uint32(a.Stamp)
-	w.String(a.MachineName)
-	w.Uint32(a.UID)
-	w.Uint32(a.GID)
-	w.Uint32(uint32(len(a.GIDs)))
-	for _, g := range a.GIDs {
-		w.Uint32(g)
-	}
+	// Sys.Gids points into the Call and is valid only until ServeRPC
+	// returns; Machinename is an ordinary (interned) string.
+	Sys rpcxdr.AuthsysParms
 }
 
 // callHeader is the decoded fixed part of a call (RFC 5531 §9 call_body).
 // Fields alias the record.
 type callHeader struct {
 	xid, rpcvers, prog, vers, proc uint32
-	cred, verf                     OpaqueAuth
+	cred, verf                     rpcxdr.OpaqueAuth
 	args                           []byte
 }
 
@@ -82,9 +55,9 @@ func decodeCallHeader(rec []byte, h *callHeader) headerResult {
 		return hdrGarbage
 	}
 	h.xid = binary.BigEndian.Uint32(rec)
-	switch MsgType(binary.BigEndian.Uint32(rec[4:])) {
-	case CALL:
-	case REPLY:
+	switch rpcxdr.MsgType(binary.BigEndian.Uint32(rec[4:])) {
+	case rpcxdr.CALL:
+	case rpcxdr.REPLY:
 		return hdrReply
 	default:
 		return hdrGarbage
@@ -106,12 +79,12 @@ func decodeCallHeader(rec []byte, h *callHeader) headerResult {
 	h.proc = binary.BigEndian.Uint32(rec[20:])
 	var r xdr.Reader
 	r.Reset(rec[24:])
-	h.cred.Flavor = AuthFlavor(r.Uint32())
+	h.cred.Flavor = rpcxdr.AuthFlavor(r.Uint32())
 	h.cred.Body = r.Opaque(maxAuthBytes)
 	if r.Err() != nil {
 		return hdrBadCred
 	}
-	h.verf.Flavor = AuthFlavor(r.Uint32())
+	h.verf.Flavor = rpcxdr.AuthFlavor(r.Uint32())
 	h.verf.Body = r.Opaque(maxAuthBytes)
 	if r.Err() != nil {
 		return hdrBadVerf
@@ -124,13 +97,13 @@ func decodeCallHeader(rec []byte, h *callHeader) headerResult {
 // list stored in gids. The machine name goes through the interner so that a steady
 // client costs no allocation. Any error, including bytes left over, makes
 // the credential bad (RFC 5531 §9 AUTH_BADCRED).
-func decodeAuthSys(body []byte, a *AuthSys, gids *[maxAuthSysGids]uint32, in *interner) bool {
+func decodeAuthSys(body []byte, a *rpcxdr.AuthsysParms, gids *[maxAuthSysGids]uint32, in *interner) bool {
 	var r xdr.Reader
 	r.Reset(body)
 	a.Stamp = r.Uint32()
 	name := r.Opaque(maxMachineName)
-	a.UID = r.Uint32()
-	a.GID = r.Uint32()
+	a.Uid = r.Uint32()
+	a.Gid = r.Uint32()
 	n := r.ArrayLen(maxAuthSysGids, 4)
 	for i := 0; i < n; i++ {
 		gids[i] = r.Uint32()
@@ -138,50 +111,50 @@ func decodeAuthSys(body []byte, a *AuthSys, gids *[maxAuthSysGids]uint32, in *in
 	if r.Done() != nil {
 		return false
 	}
-	a.GIDs = gids[:n:n]
-	a.MachineName = in.intern(name)
+	a.Gids = gids[:n:n]
+	a.Machinename = in.intern(name)
 	return true
 }
 
 // Reply encoders (RFC 5531 §9 reply_body). The server always sends an
 // AUTH_NONE verifier: it supports no flavor whose verifier carries data.
 
-func appendAccepted(w *xdr.Writer, xid uint32, stat AcceptStat) {
+func appendAccepted(w *xdr.Writer, xid uint32, stat rpcxdr.AcceptStat) {
 	w.Uint32(xid)
-	w.Uint32(uint32(REPLY))
-	w.Uint32(uint32(MSG_ACCEPTED))
-	w.Uint32(uint32(AUTH_NONE))
+	w.Uint32(uint32(rpcxdr.REPLY))
+	w.Uint32(uint32(rpcxdr.MSG_ACCEPTED))
+	w.Uint32(uint32(rpcxdr.AUTH_NONE))
 	w.Uint32(0)
 	w.Uint32(uint32(stat))
 }
 
 func appendProgMismatch(w *xdr.Writer, xid, low, high uint32) {
-	appendAccepted(w, xid, PROG_MISMATCH)
+	appendAccepted(w, xid, rpcxdr.PROG_MISMATCH)
 	w.Uint32(low)
 	w.Uint32(high)
 }
 
 func appendRPCMismatch(w *xdr.Writer, xid uint32) {
 	w.Uint32(xid)
-	w.Uint32(uint32(REPLY))
-	w.Uint32(uint32(MSG_DENIED))
-	w.Uint32(uint32(RPC_MISMATCH))
+	w.Uint32(uint32(rpcxdr.REPLY))
+	w.Uint32(uint32(rpcxdr.MSG_DENIED))
+	w.Uint32(uint32(rpcxdr.RPC_MISMATCH))
 	w.Uint32(rpcVersion)
 	w.Uint32(rpcVersion)
 }
 
-func appendAuthError(w *xdr.Writer, xid uint32, stat AuthStat) {
+func appendAuthError(w *xdr.Writer, xid uint32, stat rpcxdr.AuthStat) {
 	w.Uint32(xid)
-	w.Uint32(uint32(REPLY))
-	w.Uint32(uint32(MSG_DENIED))
-	w.Uint32(uint32(AUTH_ERROR))
+	w.Uint32(uint32(rpcxdr.REPLY))
+	w.Uint32(uint32(rpcxdr.MSG_DENIED))
+	w.Uint32(uint32(rpcxdr.AUTH_ERROR))
 	w.Uint32(uint32(stat))
 }
 
 // appendCall encodes a call header (RFC 5531 §9 call_body) for the client.
-func appendCall(w *xdr.Writer, xid, rpcvers, prog, vers, proc uint32, cred, verf OpaqueAuth) {
+func appendCall(w *xdr.Writer, xid, rpcvers, prog, vers, proc uint32, cred, verf rpcxdr.OpaqueAuth) {
 	w.Uint32(xid)
-	w.Uint32(uint32(CALL))
+	w.Uint32(uint32(rpcxdr.CALL))
 	w.Uint32(rpcvers)
 	w.Uint32(prog)
 	w.Uint32(vers)

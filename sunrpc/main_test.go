@@ -16,6 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -86,7 +87,7 @@ func (h *testHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) Stat
 	case procSysErr:
 		return SystemErr
 	case procTooWeak:
-		return AuthError(AUTH_TOOWEAK)
+		return AuthError(rpcxdr.AUTH_TOOWEAK)
 	case procPanic:
 		panic("test panic")
 	case procBlock, procBlockOnce:
@@ -105,11 +106,11 @@ func (h *testHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) Stat
 	case procWhoAmI:
 		w.Uint32(uint32(c.Cred.Flavor))
 		w.Uint32(c.Cred.Sys.Stamp)
-		w.String(c.Cred.Sys.MachineName)
-		w.Uint32(c.Cred.Sys.UID)
-		w.Uint32(c.Cred.Sys.GID)
-		w.Uint32(uint32(len(c.Cred.Sys.GIDs)))
-		for _, g := range c.Cred.Sys.GIDs {
+		w.String(c.Cred.Sys.Machinename)
+		w.Uint32(c.Cred.Sys.Uid)
+		w.Uint32(c.Cred.Sys.Gid)
+		w.Uint32(uint32(len(c.Cred.Sys.Gids)))
+		for _, g := range c.Cred.Sys.Gids {
 			w.Uint32(g)
 		}
 		w.String(c.Transport)
@@ -224,7 +225,7 @@ func dialT(t *testing.T, network, addr string, opts ClientOptions) *Client {
 }
 
 // encodeCall builds a call message (no record mark).
-func encodeCall(xid, rpcvers, prog, vers, proc uint32, cred, verf OpaqueAuth, args []byte) []byte {
+func encodeCall(xid, rpcvers, prog, vers, proc uint32, cred, verf rpcxdr.OpaqueAuth, args []byte) []byte {
 	var w xdr.Writer
 	appendCall(&w, xid, rpcvers, prog, vers, proc, cred, verf)
 	w.Buf = append(w.Buf, args...)
@@ -232,7 +233,7 @@ func encodeCall(xid, rpcvers, prog, vers, proc uint32, cred, verf OpaqueAuth, ar
 }
 
 func nullCall(xid uint32) []byte {
-	return encodeCall(xid, 2, testProg, testLow, procNull, OpaqueAuth{}, OpaqueAuth{}, nil)
+	return encodeCall(xid, 2, testProg, testLow, procNull, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, nil)
 }
 
 // frame wraps msg in one final fragment.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -44,6 +45,10 @@ type Options struct {
 	// IdleTimeout closes a TCP connection that has had no request running
 	// and sent no byte for this long (default 0: never).
 	IdleTimeout time.Duration
+	// WriteTimeout bounds the writing of one reply on TCP; a connection
+	// whose client does not read in time is closed (default 1 minute;
+	// negative: no bound).
+	WriteTimeout time.Duration
 	// DRC bounds the duplicate request cache.
 	DRC DRCOptions
 	// Observer, if set, is told of every dispatched call.
@@ -103,6 +108,9 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.Clock == nil {
 		opts.Clock = time.Now
+	}
+	if opts.WriteTimeout == 0 {
+		opts.WriteTimeout = time.Minute
 	}
 	s := &Server{
 		opts:      opts,
@@ -224,20 +232,20 @@ func (s *Server) admit(req *request, in *interner) verdict {
 		appendRPCMismatch(&req.w, h.xid)
 		return vReplied
 	case hdrShort:
-		appendAccepted(&req.w, h.xid, GARBAGE_ARGS)
+		appendAccepted(&req.w, h.xid, rpcxdr.GARBAGE_ARGS)
 		return vReplied
 	case hdrBadCred:
-		appendAuthError(&req.w, h.xid, AUTH_BADCRED)
+		appendAuthError(&req.w, h.xid, rpcxdr.AUTH_BADCRED)
 		return vReplied
 	case hdrBadVerf:
-		appendAuthError(&req.w, h.xid, AUTH_BADVERF)
+		appendAuthError(&req.w, h.xid, rpcxdr.AUTH_BADVERF)
 		return vReplied
 	}
 	c.XID, c.Prog, c.Vers, c.Proc = h.xid, h.prog, h.vers, h.proc
 	c.Cred.OpaqueAuth = h.cred
 	c.Verf = h.verf
 	c.Args = h.args
-	if st := s.authenticate(c, in); st != AUTH_OK {
+	if st := s.authenticate(c, in); st != rpcxdr.AUTH_OK {
 		appendAuthError(&req.w, h.xid, st)
 		return vReplied
 	}
@@ -248,7 +256,7 @@ func (s *Server) admit(req *request, in *interner) verdict {
 		if r, ok := t.ranges[h.prog]; ok {
 			appendProgMismatch(&req.w, h.xid, r[0], r[1])
 		} else {
-			appendAccepted(&req.w, h.xid, PROG_UNAVAIL)
+			appendAccepted(&req.w, h.xid, rpcxdr.PROG_UNAVAIL)
 		}
 		return vReplied
 	}
@@ -283,30 +291,30 @@ var crcTable = crc32.MakeTable(crc32.Castagnoli)
 // AUTH_NONE verifier. An unknown flavor gets AUTH_BADCRED, as RFC 9289 §4.1
 // prescribes for a server that does not recognize AUTH_TLS and as Linux
 // answers every flavor it lacks.
-func (s *Server) authenticate(c *Call, in *interner) AuthStat {
+func (s *Server) authenticate(c *Call, in *interner) rpcxdr.AuthStat {
 	switch c.Cred.Flavor {
-	case AUTH_NONE:
+	case rpcxdr.AUTH_NONE:
 		if len(c.Cred.Body) != 0 {
-			return AUTH_BADCRED
+			return rpcxdr.AUTH_BADCRED
 		}
-	case AUTH_SYS:
+	case rpcxdr.AUTH_SYS:
 		if !decodeAuthSys(c.Cred.Body, &c.Cred.Sys, &c.gids, in) {
-			return AUTH_BADCRED
+			return rpcxdr.AUTH_BADCRED
 		}
 	default:
-		return AUTH_BADCRED
+		return rpcxdr.AUTH_BADCRED
 	}
-	if c.Verf.Flavor != AUTH_NONE || len(c.Verf.Body) != 0 {
-		return AUTH_BADVERF
+	if c.Verf.Flavor != rpcxdr.AUTH_NONE || len(c.Verf.Body) != 0 {
+		return rpcxdr.AUTH_BADVERF
 	}
-	return AUTH_OK
+	return rpcxdr.AUTH_OK
 }
 
 // run calls the handler and builds the reply in req.w. It reports whether a
 // reply is to be sent.
 func (s *Server) run(ctx context.Context, req *request) bool {
 	c := &req.call
-	appendAccepted(&req.w, c.XID, SUCCESS)
+	appendAccepted(&req.w, c.XID, rpcxdr.SUCCESS)
 	obs := s.opts.Observer
 	var start time.Time
 	if obs != nil {
@@ -325,15 +333,15 @@ func (s *Server) run(ctx context.Context, req *request) bool {
 		req.w.Buf = req.w.Buf[:req.start]
 	case st&statusAuth != 0:
 		req.w.Buf = req.w.Buf[:req.start]
-		appendAuthError(&req.w, c.XID, AuthStat(uint32(st)))
+		appendAuthError(&req.w, c.XID, rpcxdr.AuthStat(uint32(st)))
 	case st == ProgUnavail || st == ProcUnavail || st == GarbageArgs || st == SystemErr:
 		req.w.Buf = req.w.Buf[:req.start]
-		appendAccepted(&req.w, c.XID, AcceptStat(st))
+		appendAccepted(&req.w, c.XID, rpcxdr.AcceptStat(st))
 	default:
 		s.log.Error("sunrpc: handler returned an invalid status",
 			"prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "status", st.String())
 		req.w.Buf = req.w.Buf[:req.start]
-		appendAccepted(&req.w, c.XID, SYSTEM_ERR)
+		appendAccepted(&req.w, c.XID, rpcxdr.SYSTEM_ERR)
 	}
 	if req.drc {
 		s.drc.finish(req.key, req.w.Buf[req.start:], !send)

@@ -9,18 +9,20 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
-func authSysBody(a AuthSys) []byte { return xdr.Marshal(nil, &a) }
+func authSysBody(a rpcxdr.AuthsysParms) []byte { return xdr.Marshal(nil, &a) }
 
 // TestReplyStatuses covers every reply of RFC 5531 §9 the server sends, over
 // both transports.
 func TestReplyStatuses(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
-	sys := &OpaqueAuth{Flavor: AUTH_SYS, Body: authSysBody(AuthSys{MachineName: "m", UID: 1, GID: 2})}
-	seventeen := AuthSys{MachineName: "m", GIDs: make([]uint32, 17)}
+	sys := &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: authSysBody(rpcxdr.AuthsysParms{Machinename: "m", Uid: 1, Gid: 2})}
+	seventeen := rpcxdr.AuthsysParms{Machinename: "m", Gids: make([]uint32, 17)}
 	tests := []struct {
 		name string
 		h    CallHeader
@@ -31,28 +33,28 @@ func TestReplyStatuses(t *testing.T) {
 		{name: "null", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull}, want: []byte{}},
 		{name: "echo", h: CallHeader{Prog: testProg, Vers: testHigh, Proc: procEcho}, args: []byte{1, 2, 3, 4}, want: []byte{1, 2, 3, 4}},
 		{name: "auth_sys", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: sys}, want: []byte{}},
-		{name: "prog unavail", h: CallHeader{Prog: 12345, Vers: 1, Proc: procNull}, err: &AcceptError{Stat: PROG_UNAVAIL}},
-		{name: "prog mismatch low", h: CallHeader{Prog: testProg, Vers: 2, Proc: procNull}, err: &AcceptError{Stat: PROG_MISMATCH, Low: testLow, High: testHigh}},
-		{name: "prog mismatch high", h: CallHeader{Prog: testProg, Vers: 5, Proc: procNull}, err: &AcceptError{Stat: PROG_MISMATCH, Low: testLow, High: testHigh}},
-		{name: "proc unavail", h: CallHeader{Prog: testProg, Vers: testLow, Proc: 999}, err: &AcceptError{Stat: PROC_UNAVAIL}},
-		{name: "garbage args", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procGarbage}, err: &AcceptError{Stat: GARBAGE_ARGS}},
-		{name: "system err", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procSysErr}, err: &AcceptError{Stat: SYSTEM_ERR}},
-		{name: "panic", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procPanic}, err: &AcceptError{Stat: SYSTEM_ERR}},
+		{name: "prog unavail", h: CallHeader{Prog: 12345, Vers: 1, Proc: procNull}, err: &AcceptError{Stat: rpcxdr.PROG_UNAVAIL}},
+		{name: "prog mismatch low", h: CallHeader{Prog: testProg, Vers: 2, Proc: procNull}, err: &AcceptError{Stat: rpcxdr.PROG_MISMATCH, Low: testLow, High: testHigh}},
+		{name: "prog mismatch high", h: CallHeader{Prog: testProg, Vers: 5, Proc: procNull}, err: &AcceptError{Stat: rpcxdr.PROG_MISMATCH, Low: testLow, High: testHigh}},
+		{name: "proc unavail", h: CallHeader{Prog: testProg, Vers: testLow, Proc: 999}, err: &AcceptError{Stat: rpcxdr.PROC_UNAVAIL}},
+		{name: "garbage args", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procGarbage}, err: &AcceptError{Stat: rpcxdr.GARBAGE_ARGS}},
+		{name: "system err", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procSysErr}, err: &AcceptError{Stat: rpcxdr.SYSTEM_ERR}},
+		{name: "panic", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procPanic}, err: &AcceptError{Stat: rpcxdr.SYSTEM_ERR}},
 		{name: "after panic", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procEcho}, args: []byte{9, 9, 9, 9}, want: []byte{9, 9, 9, 9}},
-		{name: "invalid status", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procBadStatus}, err: &AcceptError{Stat: SYSTEM_ERR}},
-		{name: "too weak", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procTooWeak}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_TOOWEAK}},
-		{name: "rpcvers 3", h: CallHeader{RPCVers: 3, Prog: testProg, Vers: testLow, Proc: procNull}, err: &RejectError{Stat: RPC_MISMATCH, Low: 2, High: 2}},
-		{name: "rpcvers 1", h: CallHeader{RPCVers: 1, Prog: 12345, Vers: testLow, Proc: procNull}, err: &RejectError{Stat: RPC_MISMATCH, Low: 2, High: 2}},
-		{name: "unknown flavor", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: 99}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "rpcsec_gss", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: RPCSEC_GSS, Body: []byte{0, 0, 0, 1}}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "auth_none with body", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_NONE, Body: []byte{1, 2, 3, 4}}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "auth_sys truncated", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_SYS, Body: sys.Body[:12]}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "auth_sys trailing", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_SYS, Body: append(bytes.Clone(sys.Body), 0, 0, 0, 0)}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "auth_sys 17 gids", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_SYS, Body: authSysBody(seventeen)}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "auth_sys long name", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_SYS, Body: authSysBody(AuthSys{MachineName: strings.Repeat("x", 256)})}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "cred over 400 bytes", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &OpaqueAuth{Flavor: AUTH_SYS, Body: make([]byte, 404)}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADCRED}},
-		{name: "verifier flavor", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Verf: &OpaqueAuth{Flavor: AUTH_SYS}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADVERF}},
-		{name: "verifier over 400 bytes", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Verf: &OpaqueAuth{Body: make([]byte, 404)}}, err: &RejectError{Stat: AUTH_ERROR, Auth: AUTH_BADVERF}},
+		{name: "invalid status", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procBadStatus}, err: &AcceptError{Stat: rpcxdr.SYSTEM_ERR}},
+		{name: "too weak", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procTooWeak}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_TOOWEAK}},
+		{name: "rpcvers 3", h: CallHeader{RPCVers: 3, Prog: testProg, Vers: testLow, Proc: procNull}, err: &RejectError{Stat: rpcxdr.RPC_MISMATCH, Low: 2, High: 2}},
+		{name: "rpcvers 1", h: CallHeader{RPCVers: 1, Prog: 12345, Vers: testLow, Proc: procNull}, err: &RejectError{Stat: rpcxdr.RPC_MISMATCH, Low: 2, High: 2}},
+		{name: "unknown flavor", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: 99}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "rpcsec_gss", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.RPCSEC_GSS, Body: []byte{0, 0, 0, 1}}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "auth_none with body", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_NONE, Body: []byte{1, 2, 3, 4}}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "auth_sys truncated", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: sys.Body[:12]}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "auth_sys trailing", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: append(bytes.Clone(sys.Body), 0, 0, 0, 0)}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "auth_sys 17 gids", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: authSysBody(seventeen)}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "auth_sys long name", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: authSysBody(rpcxdr.AuthsysParms{Machinename: strings.Repeat("x", 256)})}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "cred over 400 bytes", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Cred: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: make([]byte, 404)}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADCRED}},
+		{name: "verifier flavor", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Verf: &rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADVERF}},
+		{name: "verifier over 400 bytes", h: CallHeader{Prog: testProg, Vers: testLow, Proc: procNull, Verf: &rpcxdr.OpaqueAuth{Body: make([]byte, 404)}}, err: &RejectError{Stat: rpcxdr.AUTH_ERROR, Auth: rpcxdr.AUTH_BADVERF}},
 	}
 	for _, network := range []string{"tcp", "udp"} {
 		addr := ts.tcp
@@ -99,7 +101,7 @@ func sameRPCError(got, want error) bool {
 // facts a handler sees.
 func TestAuthSysReachesHandler(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
-	a := AuthSys{Stamp: 77, MachineName: "client.example", UID: 1000, GID: 100, GIDs: []uint32{4, 24, 27}}
+	a := rpcxdr.AuthsysParms{Stamp: 77, Machinename: "client.example", Uid: 1000, Gid: 100, Gids: []uint32{4, 24, 27}}
 	for _, network := range []string{"tcp", "udp"} {
 		t.Run(network, func(t *testing.T) {
 			addr := ts.tcp
@@ -113,7 +115,7 @@ func TestAuthSysReachesHandler(t *testing.T) {
 					t.Fatal(err)
 				}
 				var w xdr.Writer
-				w.Uint32(uint32(AUTH_SYS))
+				w.Uint32(uint32(rpcxdr.AUTH_SYS))
 				a.Encode(&w)
 				w.String(network)
 				w.String("127.0.0.1")
@@ -130,11 +132,11 @@ func TestAuthSysReachesHandler(t *testing.T) {
 func TestRawHeaders(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
 	short := binary.BigEndian.AppendUint32(nil, 0x1234)
-	short = binary.BigEndian.AppendUint32(short, uint32(CALL))
+	short = binary.BigEndian.AppendUint32(short, uint32(rpcxdr.CALL))
 	short = binary.BigEndian.AppendUint32(short, 2)
 	short = binary.BigEndian.AppendUint32(short, testProg)
 	var garbageReply xdr.Writer
-	appendAccepted(&garbageReply, 0x1234, GARBAGE_ARGS)
+	appendAccepted(&garbageReply, 0x1234, rpcxdr.GARBAGE_ARGS)
 	tests := []struct {
 		name  string
 		send  []byte
@@ -162,7 +164,7 @@ func TestRawHeaders(t *testing.T) {
 
 func nullReply(xid uint32) []byte {
 	var w xdr.Writer
-	appendAccepted(&w, xid, SUCCESS)
+	appendAccepted(&w, xid, rpcxdr.SUCCESS)
 	return w.Buf
 }
 
@@ -171,7 +173,7 @@ func nullReply(xid uint32) []byte {
 func TestMultiFragment(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
 	args := bytes.Repeat([]byte{0xab}, 100)
-	msg := encodeCall(42, 2, testProg, testLow, procEcho, OpaqueAuth{}, OpaqueAuth{}, args)
+	msg := encodeCall(42, 2, testProg, testLow, procEcho, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, args)
 	for _, cuts := range [][]int{{1}, {5, 12}, {3, 40, 41, 90}} {
 		var rec []byte
 		prev := 0
@@ -386,7 +388,7 @@ func TestShutdownDeadline(t *testing.T) {
 
 // TestIdleTimeout checks that a silent connection is closed.
 func TestIdleTimeout(t *testing.T) {
-	ts := startServer(t, Options{IdleTimeout: 20 * 1e6}, nil)
+	ts := startServer(t, Options{IdleTimeout: 20 * time.Millisecond}, nil)
 	rc := dialRaw(t, ts.tcp)
 	rc.write(frame(nullCall(1)))
 	if got := rc.reply(); !bytes.Equal(got, nullReply(1)) {
@@ -400,7 +402,7 @@ func TestIdleTimeout(t *testing.T) {
 func TestNoReply(t *testing.T) {
 	ts := startServer(t, Options{}, nil)
 	rc := dialRaw(t, ts.tcp)
-	rc.write(frame(encodeCall(1, 2, testProg, testLow, procNoReply, OpaqueAuth{}, OpaqueAuth{}, nil)))
+	rc.write(frame(encodeCall(1, 2, testProg, testLow, procNoReply, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, nil)))
 	rc.write(frame(nullCall(2)))
 	if got := rc.reply(); replyXID(got) != 2 {
 		t.Fatalf("first reply is for xid %d, want 2", replyXID(got))
@@ -424,7 +426,7 @@ func TestRegisterReplaces(t *testing.T) {
 		t.Fatalf("new version: %v %x", err, x)
 	}
 	err := c.Call(ctx, testProg, 9, 0, nil, nil)
-	if !sameRPCError(err, &AcceptError{Stat: PROG_MISMATCH, Low: testLow, High: 7}) {
+	if !sameRPCError(err, &AcceptError{Stat: rpcxdr.PROG_MISMATCH, Low: testLow, High: 7}) {
 		t.Fatalf("mismatch after register: %v", err)
 	}
 }
@@ -433,3 +435,93 @@ type xdrUint32 uint32
 
 func (x *xdrUint32) Decode(r *xdr.Reader) { *x = xdrUint32(r.Uint32()) }
 func (x xdrUint32) Encode(w *xdr.Writer)  { w.Uint32(uint32(x)) }
+
+// TestWriteTimeout checks that a client that sends calls but never reads
+// the replies loses its connection instead of holding handlers for ever.
+func TestWriteTimeout(t *testing.T) {
+	ts := startServer(t, Options{WriteTimeout: 20 * time.Millisecond}, nil)
+	rc := dialRaw(t, ts.tcp)
+	const calls, size = 64, 256 << 10 // 16 MiB of replies, more than loopback buffers hold
+	args := make([]byte, size)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := range calls {
+			if _, err := rc.nc.Write(frame(encodeCall(uint32(i), 2, testProg, testLow, procEcho, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, args))); err != nil {
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	n := 0
+	for {
+		if _, _, err := readRecord(rc.br, nil, 1<<20); err != nil {
+			break
+		}
+		n++
+	}
+	if n == calls {
+		t.Fatalf("all %d replies arrived: the connection was not closed", n)
+	}
+	checkServes(t, ts)
+}
+
+// countingObserver records what an Observer is told.
+type countingObserver struct {
+	mu     sync.Mutex
+	starts int
+	done   map[Status]int
+}
+
+func (o *countingObserver) Start(*Call) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.starts++
+}
+
+func (o *countingObserver) Done(_ *Call, st Status, _ time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.done[st]++
+}
+
+func TestObserver(t *testing.T) {
+	obs := &countingObserver{done: map[Status]int{}}
+	ts := startServer(t, Options{Observer: obs}, nil)
+	c := dialT(t, "tcp", ts.tcp, ClientOptions{})
+	ctx := context.Background()
+	c.Call(ctx, testProg, testLow, procNull, nil, nil)
+	c.Call(ctx, testProg, testLow, procGarbage, nil, nil)
+	c.Call(ctx, testProg, testLow, procTooWeak, nil, nil)
+	c.Call(ctx, testProg, 9, procNull, nil, nil) // not dispatched
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	want := map[Status]int{Success: 1, GarbageArgs: 1, AuthError(rpcxdr.AUTH_TOOWEAK): 1}
+	if obs.starts != 3 || len(obs.done) != len(want) {
+		t.Fatalf("starts %d, done %v; want 3, %v", obs.starts, obs.done, want)
+	}
+	for st, n := range want {
+		if obs.done[st] != n {
+			t.Fatalf("done %v, want %v", obs.done, want)
+		}
+	}
+}
+
+func TestStatusString(t *testing.T) {
+	tests := []struct {
+		st   Status
+		want string
+	}{
+		{Success, "SUCCESS"},
+		{ProcUnavail, "PROC_UNAVAIL"},
+		{AuthError(rpcxdr.AUTH_TOOWEAK), "AUTH_ERROR(AUTH_TOOWEAK)"},
+		{NoReply, "NoReply"},
+		{Status(77), "Status(0x4d)"},
+	}
+	for _, tt := range tests {
+		if got := tt.st.String(); got != tt.want {
+			t.Errorf("%d: %q, want %q", uint64(tt.st), got, tt.want)
+		}
+	}
+}

@@ -114,9 +114,14 @@ func (s *Server) startConn(nc net.Conn) {
 func (c *Conn) serve() {
 	s := c.srv
 	defer s.serving.Done()
-	graceful := c.readLoop()
-	if graceful {
-		// End of input or shutdown: let running calls send their replies.
+	switch c.readLoop() {
+	case endShutdown:
+		// Let running calls send their replies.
+		c.running.Wait()
+	case endEOF:
+		// The client is gone or has half-closed: tell running calls,
+		// and let them send what replies they still can.
+		c.cancel()
 		c.running.Wait()
 	}
 	c.nc.Close()
@@ -127,14 +132,22 @@ func (c *Conn) serve() {
 	s.mu.Unlock()
 }
 
-// readLoop reads and dispatches records until the connection ends. It
-// reports false when the connection must be closed at once (bad input).
-func (c *Conn) readLoop() bool {
+// readEnd says why a connection's reading stopped.
+type readEnd int
+
+const (
+	endShutdown readEnd = iota // the server is shutting down
+	endEOF                     // the client closed its side
+	endBad                     // bad input, idle, or a broken connection: close at once
+)
+
+// readLoop reads and dispatches records until the connection ends.
+func (c *Conn) readLoop() readEnd {
 	s := c.srv
 	br := bufio.NewReaderSize(c.nc, 32<<10)
 	for {
 		if !c.armDeadline() {
-			return true
+			return endShutdown
 		}
 		req := getRequest()
 		rec, started, err := readRecord(br, req.rec, s.opts.MaxRecordSize)
@@ -144,22 +157,22 @@ func (c *Conn) readLoop() bool {
 			var ne net.Error
 			switch {
 			case s.shuttingDown():
-				return true
+				return endShutdown
 			case errors.As(err, &ne) && ne.Timeout() && !started && c.inflight.Load() > 0:
 				continue // not idle: calls are running
 			case err == io.EOF:
-				return true
+				return endEOF
 			case errors.Is(err, ErrRecordTooLarge) || errors.Is(err, errTooManyFragments):
 				s.log.Warn("sunrpc: closing connection", "remote", c.remote.String(), "err", err)
 			default:
 				s.log.Debug("sunrpc: connection read failed", "remote", c.remote.String(), "err", err)
 			}
-			return false
+			return endBad
 		}
 		if s.shuttingDown() {
 			// Not started: the client retransmits it after reconnecting.
 			putRequest(req)
-			return true
+			return endShutdown
 		}
 		req.conn = c
 		req.call.Transport = "tcp"
@@ -169,7 +182,7 @@ func (c *Conn) readLoop() bool {
 		case vClose:
 			putRequest(req)
 			s.log.Debug("sunrpc: garbage call header; closing connection", "remote", c.remote.String())
-			return false
+			return endBad
 		case vReplied:
 			var err error
 			if len(req.w.Buf) > req.start {
@@ -177,7 +190,7 @@ func (c *Conn) readLoop() bool {
 			}
 			putRequest(req)
 			if err != nil {
-				return false
+				return endBad
 			}
 			continue
 		}
@@ -186,7 +199,7 @@ func (c *Conn) readLoop() bool {
 				s.drc.abort(req.key)
 			}
 			putRequest(req)
-			return true
+			return endShutdown
 		}
 		c.inflight.Add(1)
 		c.running.Add(1)
@@ -213,6 +226,11 @@ func (c *Conn) send(b []byte) error {
 	setMark(b)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if d := c.srv.opts.WriteTimeout; d > 0 {
+		// A client that stops reading must not hold in-flight slots,
+		// which other clients share, for ever.
+		c.nc.SetWriteDeadline(time.Now().Add(d))
+	}
 	_, err := c.nc.Write(b)
 	return err
 }

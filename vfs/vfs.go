@@ -23,8 +23,8 @@ type Cred struct {
 	Groups []uint32 // supplementary groups, without GID
 }
 
-// Root is the superuser identity.
-var Root = Cred{}
+// RootCred returns the superuser identity.
+func RootCred() *Cred { return &Cred{} }
 
 // FileType is the type of a file.
 type FileType uint8
@@ -170,7 +170,7 @@ const (
 //
 // Operations that take a Cred run with that identity: permission checks are
 // what the local kernel (or, for in-memory backends, POSIX rules) would do for
-// it, and files it creates are owned by it.
+// it, and files it creates are owned by it. A Cred is never nil.
 type FS interface {
 	// Root returns the handle of the tree's root directory.
 	Root() Handle
@@ -185,18 +185,24 @@ type FS interface {
 	// Lookup finds name in dir. ".." of the root is the root itself.
 	Lookup(ctx context.Context, c *Cred, dir Handle, name string) (Handle, Attr, error)
 
-	// Access returns the subset of mask that c is granted on h.
+	// Access returns the subset of mask that c is granted on h. On a
+	// directory READ needs r, LOOKUP x, and MODIFY, EXTEND and DELETE both
+	// w and x; on other files READ needs r, MODIFY and EXTEND w, EXECUTE
+	// x, and LOOKUP and DELETE are never granted. Root gets read and write
+	// on anything and execute only where some x bit is set.
 	Access(ctx context.Context, c *Cred, h Handle, mask uint32) (uint32, error)
 
 	// Readlink returns a symlink's target.
 	Readlink(ctx context.Context, c *Cred, h Handle) (string, error)
 
 	// Read reads up to len(p) bytes at off. eof reports that the read
-	// reached the end of the file.
+	// reached the end of the file. A directory is EISDIR; other
+	// non-regular files are EINVAL.
 	Read(ctx context.Context, c *Cred, h Handle, off uint64, p []byte) (n int, eof bool, err error)
 
 	// Write writes data at off with the given stability and returns the
-	// stability actually reached (at least the one asked for).
+	// stability actually reached (at least the one asked for). A directory
+	// is EISDIR; other non-regular files are EINVAL.
 	Write(ctx context.Context, c *Cred, h Handle, off uint64, data []byte, stable Stability) (n int, got Stability, err error)
 
 	// Commit makes earlier unstable writes to h durable.
@@ -205,7 +211,9 @@ type FS interface {
 	// Create makes a regular file. With exclusive it fails with EEXIST if
 	// name exists; otherwise an existing regular file is opened and, if
 	// s.Size is set, truncated (other attributes are applied only to a new
-	// file). created reports whether the file is new.
+	// file). created reports whether the file is new. If name exists and
+	// is not a regular file, Create fails with EEXIST; it never follows a
+	// symlink.
 	Create(ctx context.Context, c *Cred, dir Handle, name string, s SetAttr, exclusive bool) (h Handle, a Attr, created bool, err error)
 
 	// Mkdir makes a directory.
@@ -221,10 +229,11 @@ type FS interface {
 	// Link makes name in dir another name of h.
 	Link(ctx context.Context, c *Cred, h Handle, dir Handle, name string) error
 
-	// Remove removes a non-directory.
+	// Remove removes a non-directory; a directory is EISDIR (unlink(2)).
 	Remove(ctx context.Context, c *Cred, dir Handle, name string) error
 
-	// Rmdir removes an empty directory.
+	// Rmdir removes an empty directory: a non-directory is ENOTDIR, a
+	// non-empty directory ENOTEMPTY.
 	Rmdir(ctx context.Context, c *Cred, dir Handle, name string) error
 
 	// Rename moves from/fromName to to/toName, replacing a compatible
@@ -234,7 +243,8 @@ type FS interface {
 	// ReadDir calls fn for the entries of dir after cookie (0: from the
 	// start), in order, until fn returns false or the directory ends.
 	// "." and ".." are not yielded. With plus, each entry carries its
-	// Handle and full Attr.
+	// Handle and full Attr. Backends hold no lock while calling fn, so fn
+	// may call other methods of the FS.
 	ReadDir(ctx context.Context, c *Cred, dir Handle, cookie uint64, plus bool, fn func(*DirEntry) bool) error
 
 	// StatFS returns the space and file counts of the filesystem of h.

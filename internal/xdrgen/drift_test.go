@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// TestNoDrift regenerates every proto/*/*.x with the flags in its package's
-// go:generate line and compares with the checked-in output, so a change to
+// TestNoDrift regenerates every proto/*/*.x with the flags of the generate
+// directive in its package's doc.go and compares with the checked-in output, so a change to
 // a definition or to the generator cannot land without its generated code.
 func TestNoDrift(t *testing.T) {
 	specs, err := filepath.Glob("../../proto/*/*.x")

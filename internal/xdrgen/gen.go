@@ -390,7 +390,16 @@ func (g *gen) encodeValue(x, t string) {
 		g.encodeOptional(x, target)
 		return
 	}
-	g.p("(&%s).Encode(w)", x)
+	g.p("%s.Encode(w)", addr(x))
+}
+
+// addr is the address of an addressable expression, without the &*p form
+// for a dereferenced pointer.
+func addr(x string) string {
+	if strings.HasPrefix(x, "(*") && strings.HasSuffix(x, ")") {
+		return x[2 : len(x)-1]
+	}
+	return "(&" + x + ")"
 }
 
 func (g *gen) encodeOptional(x, t string) {
@@ -445,7 +454,7 @@ func (g *gen) decodeValue(x, t string) {
 		g.decodeOptional(x, target)
 		return
 	}
-	g.p("(&%s).Decode(r)", x)
+	g.p("%s.Decode(r)", addr(x))
 }
 
 func (g *gen) decodeOptional(x, t string) {
@@ -792,7 +801,8 @@ func (g *gen) codecType(t string) string {
 		return "xdr." + upperFirst(b.goType)
 	}
 	if target := g.optTarget(t); target != "" {
-		return "" // not addressable as a Codec; none of our specs use it
+		e := g.elemGo(target)
+		return "xdr.Optional[" + e + ", *" + e + "]"
 	}
 	return goName(t)
 }
@@ -875,9 +885,6 @@ func (g *gen) emitProgram(d *Def) {
 					t = procs[i].Result
 				}
 				ct := g.codecType(t)
-				if ct == "" {
-					continue
-				}
 				g.p("case %s:", goConst(procs[i].Name))
 				g.p("return new(%s)", ct)
 			}

@@ -150,7 +150,7 @@ func (v *Mountbody) Encode(w *xdr.Writer) {
 	(&v.MlDirectory).Encode(w)
 	if v.MlNext != nil {
 		w.Bool(true)
-		(&(*v.MlNext)).Encode(w)
+		v.MlNext.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -161,7 +161,7 @@ func (v *Mountbody) Decode(r *xdr.Reader) {
 	(&v.MlDirectory).Decode(r)
 	if r.Bool() {
 		v.MlNext = new(Mountbody)
-		(&(*v.MlNext)).Decode(r)
+		v.MlNext.Decode(r)
 	} else {
 		v.MlNext = nil
 	}
@@ -178,7 +178,7 @@ func (v *Groupnode) Encode(w *xdr.Writer) {
 	(&v.GrName).Encode(w)
 	if v.GrNext != nil {
 		w.Bool(true)
-		(&(*v.GrNext)).Encode(w)
+		v.GrNext.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -188,7 +188,7 @@ func (v *Groupnode) Decode(r *xdr.Reader) {
 	(&v.GrName).Decode(r)
 	if r.Bool() {
 		v.GrNext = new(Groupnode)
-		(&(*v.GrNext)).Decode(r)
+		v.GrNext.Decode(r)
 	} else {
 		v.GrNext = nil
 	}
@@ -206,13 +206,13 @@ func (v *Exportnode) Encode(w *xdr.Writer) {
 	(&v.ExDir).Encode(w)
 	if v.ExGroups != nil {
 		w.Bool(true)
-		(&(*v.ExGroups)).Encode(w)
+		v.ExGroups.Encode(w)
 	} else {
 		w.Bool(false)
 	}
 	if v.ExNext != nil {
 		w.Bool(true)
-		(&(*v.ExNext)).Encode(w)
+		v.ExNext.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -222,13 +222,13 @@ func (v *Exportnode) Decode(r *xdr.Reader) {
 	(&v.ExDir).Decode(r)
 	if r.Bool() {
 		v.ExGroups = new(Groupnode)
-		(&(*v.ExGroups)).Decode(r)
+		v.ExGroups.Decode(r)
 	} else {
 		v.ExGroups = nil
 	}
 	if r.Bool() {
 		v.ExNext = new(Exportnode)
-		(&(*v.ExNext)).Decode(r)
+		v.ExNext.Decode(r)
 	} else {
 		v.ExNext = nil
 	}
@@ -298,10 +298,14 @@ func MOUNT_V3Results(proc uint32) xdr.Codec {
 		return new(xdr.Void)
 	case MOUNTPROC3_MNT:
 		return new(Mountres3)
+	case MOUNTPROC3_DUMP:
+		return new(xdr.Optional[Mountbody, *Mountbody])
 	case MOUNTPROC3_UMNT:
 		return new(xdr.Void)
 	case MOUNTPROC3_UMNTALL:
 		return new(xdr.Void)
+	case MOUNTPROC3_EXPORT:
+		return new(xdr.Optional[Exportnode, *Exportnode])
 	}
 	return nil
 }

@@ -2000,7 +2000,7 @@ func (v *Entry3) Encode(w *xdr.Writer) {
 	(&v.Cookie).Encode(w)
 	if v.Nextentry != nil {
 		w.Bool(true)
-		(&(*v.Nextentry)).Encode(w)
+		v.Nextentry.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -2012,7 +2012,7 @@ func (v *Entry3) Decode(r *xdr.Reader) {
 	(&v.Cookie).Decode(r)
 	if r.Bool() {
 		v.Nextentry = new(Entry3)
-		(&(*v.Nextentry)).Decode(r)
+		v.Nextentry.Decode(r)
 	} else {
 		v.Nextentry = nil
 	}
@@ -2026,7 +2026,7 @@ type Dirlist3 struct {
 func (v *Dirlist3) Encode(w *xdr.Writer) {
 	if v.Entries != nil {
 		w.Bool(true)
-		(&(*v.Entries)).Encode(w)
+		v.Entries.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -2036,7 +2036,7 @@ func (v *Dirlist3) Encode(w *xdr.Writer) {
 func (v *Dirlist3) Decode(r *xdr.Reader) {
 	if r.Bool() {
 		v.Entries = new(Entry3)
-		(&(*v.Entries)).Decode(r)
+		v.Entries.Decode(r)
 	} else {
 		v.Entries = nil
 	}
@@ -2143,7 +2143,7 @@ func (v *Entryplus3) Encode(w *xdr.Writer) {
 	(&v.NameHandle).Encode(w)
 	if v.Nextentry != nil {
 		w.Bool(true)
-		(&(*v.Nextentry)).Encode(w)
+		v.Nextentry.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -2157,7 +2157,7 @@ func (v *Entryplus3) Decode(r *xdr.Reader) {
 	(&v.NameHandle).Decode(r)
 	if r.Bool() {
 		v.Nextentry = new(Entryplus3)
-		(&(*v.Nextentry)).Decode(r)
+		v.Nextentry.Decode(r)
 	} else {
 		v.Nextentry = nil
 	}
@@ -2171,7 +2171,7 @@ type Dirlistplus3 struct {
 func (v *Dirlistplus3) Encode(w *xdr.Writer) {
 	if v.Entries != nil {
 		w.Bool(true)
-		(&(*v.Entries)).Encode(w)
+		v.Entries.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -2181,7 +2181,7 @@ func (v *Dirlistplus3) Encode(w *xdr.Writer) {
 func (v *Dirlistplus3) Decode(r *xdr.Reader) {
 	if r.Bool() {
 		v.Entries = new(Entryplus3)
-		(&(*v.Entries)).Decode(r)
+		v.Entries.Decode(r)
 	} else {
 		v.Entries = nil
 	}

@@ -46,7 +46,7 @@ func (v *Pmaplist) Encode(w *xdr.Writer) {
 	(&v.Map).Encode(w)
 	if v.Next != nil {
 		w.Bool(true)
-		(&(*v.Next)).Encode(w)
+		v.Next.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -56,7 +56,7 @@ func (v *Pmaplist) Decode(r *xdr.Reader) {
 	(&v.Map).Decode(r)
 	if r.Bool() {
 		v.Next = new(Pmaplist)
-		(&(*v.Next)).Decode(r)
+		v.Next.Decode(r)
 	} else {
 		v.Next = nil
 	}
@@ -143,7 +143,7 @@ func (v *RpList) Encode(w *xdr.Writer) {
 	(&v.RpcbMap).Encode(w)
 	if v.RpcbNext != nil {
 		w.Bool(true)
-		(&(*v.RpcbNext)).Encode(w)
+		v.RpcbNext.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -153,7 +153,7 @@ func (v *RpList) Decode(r *xdr.Reader) {
 	(&v.RpcbMap).Decode(r)
 	if r.Bool() {
 		v.RpcbNext = new(RpList)
-		(&(*v.RpcbNext)).Decode(r)
+		v.RpcbNext.Decode(r)
 	} else {
 		v.RpcbNext = nil
 	}
@@ -230,7 +230,7 @@ func (v *RpcbEntryList) Encode(w *xdr.Writer) {
 	(&v.RpcbEntryMap).Encode(w)
 	if v.RpcbEntryNext != nil {
 		w.Bool(true)
-		(&(*v.RpcbEntryNext)).Encode(w)
+		v.RpcbEntryNext.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -240,7 +240,7 @@ func (v *RpcbEntryList) Decode(r *xdr.Reader) {
 	(&v.RpcbEntryMap).Decode(r)
 	if r.Bool() {
 		v.RpcbEntryNext = new(RpcbEntryList)
-		(&(*v.RpcbEntryNext)).Decode(r)
+		v.RpcbEntryNext.Decode(r)
 	} else {
 		v.RpcbEntryNext = nil
 	}
@@ -295,7 +295,7 @@ func (v *RpcbsAddrlist) Encode(w *xdr.Writer) {
 	w.String(string(v.Netid))
 	if v.Next != nil {
 		w.Bool(true)
-		(&(*v.Next)).Encode(w)
+		v.Next.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -309,7 +309,7 @@ func (v *RpcbsAddrlist) Decode(r *xdr.Reader) {
 	v.Netid = string(r.String(xdr.Unbounded))
 	if r.Bool() {
 		v.Next = new(RpcbsAddrlist)
-		(&(*v.Next)).Decode(r)
+		v.Next.Decode(r)
 	} else {
 		v.Next = nil
 	}
@@ -338,7 +338,7 @@ func (v *RpcbsRmtcalllist) Encode(w *xdr.Writer) {
 	w.String(string(v.Netid))
 	if v.Next != nil {
 		w.Bool(true)
-		(&(*v.Next)).Encode(w)
+		v.Next.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -354,7 +354,7 @@ func (v *RpcbsRmtcalllist) Decode(r *xdr.Reader) {
 	v.Netid = string(r.String(xdr.Unbounded))
 	if r.Bool() {
 		v.Next = new(RpcbsRmtcalllist)
-		(&(*v.Next)).Decode(r)
+		v.Next.Decode(r)
 	} else {
 		v.Next = nil
 	}
@@ -376,13 +376,13 @@ func (v *RpcbStat) Encode(w *xdr.Writer) {
 	w.Int32(int32(v.Unsetinfo))
 	if v.Addrinfo != nil {
 		w.Bool(true)
-		(&(*v.Addrinfo)).Encode(w)
+		v.Addrinfo.Encode(w)
 	} else {
 		w.Bool(false)
 	}
 	if v.Rmtinfo != nil {
 		w.Bool(true)
-		(&(*v.Rmtinfo)).Encode(w)
+		v.Rmtinfo.Encode(w)
 	} else {
 		w.Bool(false)
 	}
@@ -394,13 +394,13 @@ func (v *RpcbStat) Decode(r *xdr.Reader) {
 	v.Unsetinfo = int32(r.Int32())
 	if r.Bool() {
 		v.Addrinfo = new(RpcbsAddrlist)
-		(&(*v.Addrinfo)).Decode(r)
+		v.Addrinfo.Decode(r)
 	} else {
 		v.Addrinfo = nil
 	}
 	if r.Bool() {
 		v.Rmtinfo = new(RpcbsRmtcalllist)
-		(&(*v.Rmtinfo)).Decode(r)
+		v.Rmtinfo.Decode(r)
 	} else {
 		v.Rmtinfo = nil
 	}
@@ -501,6 +501,8 @@ func PMAP_VERSResults(proc uint32) xdr.Codec {
 		return new(xdr.Bool)
 	case PMAPPROC_GETPORT:
 		return new(xdr.Uint32)
+	case PMAPPROC_DUMP:
+		return new(xdr.Optional[Pmaplist, *Pmaplist])
 	case PMAPPROC_CALLIT:
 		return new(CallResult)
 	}
@@ -586,6 +588,8 @@ func RPCBVERSResults(proc uint32) xdr.Codec {
 		return new(xdr.Bool)
 	case RPCBPROC3_GETADDR:
 		return new(Uaddr)
+	case RPCBPROC3_DUMP:
+		return new(xdr.Optional[RpList, *RpList])
 	case RPCBPROC3_CALLIT:
 		return new(RpcbRmtcallres)
 	case RPCBPROC3_GETTIME:
@@ -697,6 +701,8 @@ func RPCBVERS4Results(proc uint32) xdr.Codec {
 		return new(xdr.Bool)
 	case RPCBPROC_GETADDR:
 		return new(Uaddr)
+	case RPCBPROC_DUMP:
+		return new(xdr.Optional[RpList, *RpList])
 	case RPCBPROC_BCAST:
 		return new(RpcbRmtcallres)
 	case RPCBPROC_GETTIME:
@@ -709,6 +715,8 @@ func RPCBVERS4Results(proc uint32) xdr.Codec {
 		return new(Uaddr)
 	case RPCBPROC_INDIRECT:
 		return new(RpcbRmtcallres)
+	case RPCBPROC_GETADDRLIST:
+		return new(xdr.Optional[RpcbEntryList, *RpcbEntryList])
 	case RPCBPROC_GETSTAT:
 		return new(RpcbStatByvers)
 	}

@@ -92,7 +92,7 @@ func New(opts Options) *FS {
 	if m == 0 {
 		m = 0o755
 	}
-	fs.root = fs.newInode(vfs.TypeDirectory, m, &vfs.Root)
+	fs.root = fs.newInode(vfs.TypeDirectory, m, vfs.RootCred())
 	fs.root.parent = fs.root
 	fs.root.nlink = 2
 	return fs

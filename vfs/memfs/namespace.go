@@ -265,27 +265,30 @@ func (fs *FS) unlink(d *inode, name string, n *inode) {
 // Remove removes a non-directory; a directory is EISDIR, as unlink(2) on
 // Linux says.
 func (fs *FS) Remove(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name string) error {
-	c = cred(c)
-	fs.mu.Lock()
-	defer fs.mu.Unlock()
-	d, err := fs.parentFor(c, dir, name)
-	if err != nil {
-		return err
-	}
-	n, err := fs.victim(c, d, name)
-	if err != nil {
-		return err
-	}
-	if n.typ == vfs.TypeDirectory {
-		return syscall.EISDIR
-	}
-	fs.unlink(d, name, n)
-	fs.touchMtime(d)
-	return nil
+	return fs.remove(c, dir, name, func(n *inode) error {
+		if n.typ == vfs.TypeDirectory {
+			return syscall.EISDIR
+		}
+		return nil
+	})
 }
 
 // Rmdir removes an empty directory.
 func (fs *FS) Rmdir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name string) error {
+	return fs.remove(c, dir, name, func(n *inode) error {
+		switch {
+		case n.typ != vfs.TypeDirectory:
+			return syscall.ENOTDIR
+		case !n.dir.empty():
+			return syscall.ENOTEMPTY
+		}
+		return nil
+	})
+}
+
+// remove is the body of Remove and Rmdir; fits says whether the entry is
+// of the kind the caller removes.
+func (fs *FS) remove(c *vfs.Cred, dir vfs.Handle, name string, fits func(*inode) error) error {
 	c = cred(c)
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
@@ -297,11 +300,8 @@ func (fs *FS) Rmdir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name strin
 	if err != nil {
 		return err
 	}
-	switch {
-	case n.typ != vfs.TypeDirectory:
-		return syscall.ENOTDIR
-	case !n.dir.empty():
-		return syscall.ENOTEMPTY
+	if err := fits(n); err != nil {
+		return err
 	}
 	fs.unlink(d, name, n)
 	fs.touchMtime(d)

@@ -17,7 +17,7 @@
 // never silently passed.
 //
 // Requirements on the constructor: the root of the returned FS is an empty
-// directory that vfs.Root may create files in; it is the only state a
+// directory that vfs.RootCred() may create files in; it is the only state a
 // subtest sees, and it is cleaned up by the constructor (for example with
 // t.TempDir or t.Cleanup).
 //

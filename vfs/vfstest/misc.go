@@ -68,16 +68,20 @@ func testConcurrent(e *env) {
 			default:
 			}
 			seen := map[string]bool{}
+			var twice string
 			err := e.fs.ReadDir(e.ctx, root(), d, 0, true, func(de *vfs.DirEntry) bool {
 				if seen[de.Name] {
-					errs <- fmt.Errorf("ReadDir yielded %q twice", de.Name)
+					twice = de.Name
 					return false
 				}
 				seen[de.Name] = true
 				return true
 			})
+			if err == nil && twice != "" {
+				err = fmt.Errorf("yielded %q twice", twice)
+			}
 			if err != nil {
-				errs <- fmt.Errorf("ReadDir: %w", err)
+				errs <- fmt.Errorf("ReadDir: %w", err) // one error at most: the lister stops
 				return
 			}
 		}
@@ -109,23 +113,23 @@ func (e *env) worker(d vfs.Handle, w, rounds int) error {
 		name := fmt.Sprintf("w%d-%d", w, i)
 		h, _, _, err := e.fs.Create(ctx, root(), d, name, mode(0o644), true)
 		if err != nil {
-			return fmt.Errorf("Create %s: %w", name, err)
+			return fmt.Errorf("create %s: %w", name, err)
 		}
 		data := bytes.Repeat([]byte{byte(w), byte(i)}, 100*(i+1))
 		if _, _, err := e.fs.Write(ctx, root(), h, 0, data, vfs.Unstable); err != nil {
-			return fmt.Errorf("Write %s: %w", name, err)
+			return fmt.Errorf("write %s: %w", name, err)
 		}
 		buf := make([]byte, len(data)+1)
 		n, eof, err := e.fs.Read(ctx, root(), h, 0, buf)
 		if err != nil || !eof || !bytes.Equal(buf[:n], data) {
-			return fmt.Errorf("Read %s: %d bytes eof %v err %v", name, n, eof, err)
+			return fmt.Errorf("read %s: %d bytes eof %v err %v", name, n, eof, err)
 		}
 		if _, _, err := e.fs.Lookup(ctx, root(), d, name); err != nil {
-			return fmt.Errorf("Lookup %s: %w", name, err)
+			return fmt.Errorf("lookup %s: %w", name, err)
 		}
 		if i%2 == 0 {
 			if err := e.fs.Rename(ctx, root(), d, name, d, name+"r"); err != nil {
-				return fmt.Errorf("Rename %s: %w", name, err)
+				return fmt.Errorf("rename %s: %w", name, err)
 			}
 			name += "r"
 		}
@@ -133,7 +137,7 @@ func (e *env) worker(d vfs.Handle, w, rounds int) error {
 			break // keep the last one
 		}
 		if err := e.fs.Remove(ctx, root(), d, name); err != nil {
-			return fmt.Errorf("Remove %s: %w", name, err)
+			return fmt.Errorf("remove %s: %w", name, err)
 		}
 	}
 	return nil

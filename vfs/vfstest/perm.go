@@ -7,8 +7,7 @@ import (
 )
 
 var permTests = []test{
-	{"AccessFile", testAccessFile},
-	{"AccessDir", testAccessDir},
+	{"Access", testAccess},
 	{"PermCreate", testPermCreate},
 	{"PermReadWrite", testPermReadWrite},
 	{"PermLookupReadDir", testPermLookupReadDir},
@@ -37,89 +36,70 @@ func (e *env) openRoot() {
 	e.setattr(e.root, mode(0o755))
 }
 
-// testAccessFile checks ACCESS on regular files, mapped from the mode bits
-// as knfsd does (RFC 1813 §3.3.4): READ from r, MODIFY and EXTEND from w,
-// EXECUTE from x; LOOKUP and DELETE are not asked of files here.
-func testAccessFile(e *env) {
+// testAccess checks ACCESS as knfsd maps it onto permission checks
+// (RFC 1813 §3.3.4). On regular files READ needs r, MODIFY and EXTEND w,
+// EXECUTE x (LOOKUP and DELETE are not asked of files here). On directories
+// READ needs r, LOOKUP x, and MODIFY, EXTEND and DELETE w and x (changing
+// entries searches the directory too).
+func testAccess(e *env) {
 	e.needPrivilege()
 	e.openRoot()
 	f := e.create(e.root, "f")
+	d := e.mkdir(e.root, "d")
 	owner := &vfs.Cred{UID: 1000, GID: 1000}
 	group := &vfs.Cred{UID: 3000, GID: 2000}
 	supp := &vfs.Cred{UID: 3000, GID: 3000, Groups: []uint32{5, 2000}}
 	other := &vfs.Cred{UID: 4000, GID: 4000}
 	ownerInGroup := &vfs.Cred{UID: 1000, GID: 2000}
 	cases := []struct {
+		dir  bool
 		mode uint32
 		c    *vfs.Cred
 		who  string
 		want uint32
 	}{
-		{0o640, owner, "owner", rw},
-		{0o640, group, "group", vfs.AccessRead},
-		{0o640, supp, "supplementary group", vfs.AccessRead},
-		{0o640, other, "other", 0},
-		{0o640, root(), "root", rw},
-		{0o751, owner, "owner", fileBits},
-		{0o751, group, "group", vfs.AccessRead | vfs.AccessExecute},
-		{0o751, other, "other", vfs.AccessExecute},
-		{0o751, root(), "root", fileBits},
-		{0o000, root(), "root", rw},
-		{0o001, root(), "root", fileBits},
-		{0o010, root(), "root", fileBits},
+		{false, 0o640, owner, "owner", rw},
+		{false, 0o640, group, "group", vfs.AccessRead},
+		{false, 0o640, supp, "supplementary group", vfs.AccessRead},
+		{false, 0o640, other, "other", 0},
+		{false, 0o640, root(), "root", rw},
+		{false, 0o751, owner, "owner", fileBits},
+		{false, 0o751, group, "group", vfs.AccessRead | vfs.AccessExecute},
+		{false, 0o751, other, "other", vfs.AccessExecute},
+		{false, 0o751, root(), "root", fileBits},
+		{false, 0o000, root(), "root", rw},
+		{false, 0o001, root(), "root", fileBits},
+		{false, 0o010, root(), "root", fileBits},
 		// The owner class is chosen first and does not fall through.
-		{0o077, ownerInGroup, "owner in group", 0},
-		{0o707, group, "group", 0},
-		{0o222, other, "other", vfs.AccessModify | vfs.AccessExtend},
+		{false, 0o077, ownerInGroup, "owner in group", 0},
+		{false, 0o707, group, "group", 0},
+		{false, 0o222, other, "other", vfs.AccessModify | vfs.AccessExtend},
+		{true, 0o750, owner, "owner", dirBits},
+		{true, 0o750, group, "group", vfs.AccessRead | vfs.AccessLookup},
+		{true, 0o750, supp, "supplementary group", vfs.AccessRead | vfs.AccessLookup},
+		{true, 0o750, other, "other", 0},
+		{true, 0o750, root(), "root", dirBits},
+		{true, 0o000, root(), "root", dirBits},
+		{true, 0o300, owner, "owner", dirBits &^ vfs.AccessRead},
+		{true, 0o600, owner, "owner", vfs.AccessRead},
+		{true, 0o1777, other, "other", dirBits},
 	}
 	for _, c := range cases {
-		e.owned(f, 1000, 2000, c.mode)
-		got, err := e.fs.Access(e.ctx, c.c, f, fileBits)
+		h, bits, kind := f, fileBits, "file"
+		if c.dir {
+			h, bits, kind = d, dirBits, "dir"
+		}
+		e.owned(h, 1000, 2000, c.mode)
+		got, err := e.fs.Access(e.ctx, c.c, h, bits)
 		if err != nil {
 			e.t.Fatalf("Access: %v", err)
 		}
 		if got != c.want {
-			e.t.Errorf("file mode %04o, %s: Access = %#x, want %#x", c.mode, c.who, got, c.want)
+			e.t.Errorf("%s mode %04o, %s: Access = %#x, want %#x", kind, c.mode, c.who, got, c.want)
 		}
 		// Asking for a subset returns the subset of the answer.
-		if got, _ := e.fs.Access(e.ctx, c.c, f, vfs.AccessRead); got != c.want&vfs.AccessRead {
-			e.t.Errorf("file mode %04o, %s: Access(READ) = %#x", c.mode, c.who, got)
-		}
-	}
-}
-
-// testAccessDir: READ from r, LOOKUP from x, MODIFY, EXTEND and DELETE need
-// w and x (creating or removing entries searches the directory too).
-func testAccessDir(e *env) {
-	e.needPrivilege()
-	e.openRoot()
-	d := e.mkdir(e.root, "d")
-	owner := &vfs.Cred{UID: 1000, GID: 1000}
-	group := &vfs.Cred{UID: 3000, GID: 2000}
-	other := &vfs.Cred{UID: 4000, GID: 4000}
-	cases := []struct {
-		mode uint32
-		c    *vfs.Cred
-		who  string
-		want uint32
-	}{
-		{0o750, owner, "owner", dirBits},
-		{0o750, group, "group", vfs.AccessRead | vfs.AccessLookup},
-		{0o750, other, "other", 0},
-		{0o750, root(), "root", dirBits},
-		{0o000, root(), "root", dirBits},
-		{0o300, owner, "owner", dirBits &^ vfs.AccessRead},
-		{0o600, owner, "owner", vfs.AccessRead},
-		{0o1777, other, "other", dirBits},
-	}
-	for _, c := range cases {
-		e.owned(d, 1000, 2000, c.mode)
-		got, err := e.fs.Access(e.ctx, c.c, d, dirBits)
-		if err != nil {
-			e.t.Fatalf("Access: %v", err)
-		}
-		if got != c.want {
-			e.t.Errorf("dir mode %04o, %s: Access = %#x, want %#x", c.mode, c.who, got, c.want)
+		if got, _ := e.fs.Access(e.ctx, c.c, h, vfs.AccessRead); got != c.want&vfs.AccessRead {
+			e.t.Errorf("%s mode %04o, %s: Access(READ) = %#x", kind, c.mode, c.who, got)
 		}
 	}
 }

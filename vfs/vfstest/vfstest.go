@@ -81,7 +81,7 @@ func (o Options) bigDir() int {
 
 // Run runs the conformance suite as subtests of t. newFS is called once per
 // subtest and must return a fresh FS whose root is an empty directory that
-// vfs.Root may modify.
+// vfs.RootCred() may modify.
 func Run(t *testing.T, newFS func(t *testing.T) vfs.FS, opts Options) {
 	t.Helper()
 	groups := [][]test{
