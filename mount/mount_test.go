@@ -17,6 +17,7 @@ import (
 	"github.com/gonfs/gonfs/fhandle"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/proto/mountxdr"
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
@@ -112,9 +113,9 @@ type env struct {
 	log  *syncBuffer
 }
 
-// start serves MOUNT over a namespace of testExports on 127.0.0.1, over
-// TCP and UDP on the same port, until the test ends.
-func start(t *testing.T) *env {
+// newServer returns a MOUNT Server over a namespace of testExports whose
+// debug log goes to the returned buffer.
+func newServer(t testing.TB) (*Server, *namespace.Namespace, *syncBuffer) {
 	t.Helper()
 	table, err := exports.Parse(strings.NewReader(testExports), "exports")
 	if err != nil {
@@ -131,8 +132,14 @@ func start(t *testing.T) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	clock := func() time.Time { return time.Unix(1700000000, 0) }
-	m := New(ns, Options{Logger: log, Clock: clock})
+	return New(ns, Options{Logger: log, Clock: clock}), ns, logs
+}
 
+// start serves MOUNT from newServer on 127.0.0.1, over TCP and UDP on the
+// same port, until the test ends.
+func start(t *testing.T) *env {
+	t.Helper()
+	m, ns, logs := newServer(t)
 	rpc := sunrpc.NewServer(sunrpc.Options{})
 	rpc.Register(mountxdr.MOUNT_PROGRAM, mountxdr.MOUNT_V3, m)
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -157,7 +164,7 @@ func start(t *testing.T) *env {
 
 // dial returns a client with auth (nil: AUTH_NONE) closed at the end of
 // the test.
-func (e *env) dial(t *testing.T, network string, auth *sunrpc.AuthSys) *sunrpc.Client {
+func (e *env) dial(t *testing.T, network string, auth *rpcxdr.AuthsysParms) *sunrpc.Client {
 	t.Helper()
 	c, err := sunrpc.Dial(context.Background(), network, e.addr, sunrpc.ClientOptions{Auth: auth})
 	if err != nil {
@@ -167,8 +174,8 @@ func (e *env) dial(t *testing.T, network string, auth *sunrpc.AuthSys) *sunrpc.C
 	return c
 }
 
-func user(uid uint32) *sunrpc.AuthSys {
-	return &sunrpc.AuthSys{MachineName: "client", UID: uid, GID: uid}
+func user(uid uint32) *rpcxdr.AuthsysParms {
+	return &rpcxdr.AuthsysParms{Machinename: "client", Uid: uid, Gid: uid}
 }
 
 func mnt(t *testing.T, c *sunrpc.Client, p string) mountxdr.Mountres3 {
@@ -185,7 +192,7 @@ func TestMnt(t *testing.T) {
 	e := start(t)
 	tests := []struct {
 		name    string
-		auth    *sunrpc.AuthSys // nil: AUTH_NONE
+		auth    *rpcxdr.AuthsysParms // nil: AUTH_NONE
 		path    string
 		want    mountxdr.Mountstat3
 		node    string  // handle expected on success
@@ -376,29 +383,29 @@ func TestProcedures(t *testing.T) {
 			name string
 			proc uint32
 			args []byte
-			want sunrpc.AcceptStat // SUCCESS or the error
+			want rpcxdr.AcceptStat // SUCCESS or the error
 		}{
-			{"NULL", mountxdr.MOUNTPROC3_NULL, nil, sunrpc.SUCCESS},
-			{"NULL with arguments", mountxdr.MOUNTPROC3_NULL, []byte{0, 0, 0, 0}, sunrpc.GARBAGE_ARGS},
-			{"MNT", mountxdr.MOUNTPROC3_MNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), sunrpc.SUCCESS},
-			{"MNT truncated", mountxdr.MOUNTPROC3_MNT, []byte{0, 0, 0, 9, '/'}, sunrpc.GARBAGE_ARGS},
-			{"MNT trailing bytes", mountxdr.MOUNTPROC3_MNT, append(xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), 0, 0, 0, 0), sunrpc.GARBAGE_ARGS},
-			{"MNT path too long", mountxdr.MOUNTPROC3_MNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/"+strings.Repeat("x", mountxdr.MNTPATHLEN)))), sunrpc.GARBAGE_ARGS},
-			{"DUMP", mountxdr.MOUNTPROC3_DUMP, nil, sunrpc.SUCCESS},
-			{"UMNT", mountxdr.MOUNTPROC3_UMNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), sunrpc.SUCCESS},
-			{"UMNT without path", mountxdr.MOUNTPROC3_UMNT, nil, sunrpc.GARBAGE_ARGS},
-			{"UMNTALL", mountxdr.MOUNTPROC3_UMNTALL, nil, sunrpc.SUCCESS},
-			{"EXPORT", mountxdr.MOUNTPROC3_EXPORT, nil, sunrpc.SUCCESS},
-			{"unknown procedure", 6, nil, sunrpc.PROC_UNAVAIL},
+			{"NULL", mountxdr.MOUNTPROC3_NULL, nil, rpcxdr.SUCCESS},
+			{"NULL with arguments", mountxdr.MOUNTPROC3_NULL, []byte{0, 0, 0, 0}, rpcxdr.GARBAGE_ARGS},
+			{"MNT", mountxdr.MOUNTPROC3_MNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), rpcxdr.SUCCESS},
+			{"MNT truncated", mountxdr.MOUNTPROC3_MNT, []byte{0, 0, 0, 9, '/'}, rpcxdr.GARBAGE_ARGS},
+			{"MNT trailing bytes", mountxdr.MOUNTPROC3_MNT, append(xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), 0, 0, 0, 0), rpcxdr.GARBAGE_ARGS},
+			{"MNT path too long", mountxdr.MOUNTPROC3_MNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/"+strings.Repeat("x", mountxdr.MNTPATHLEN)))), rpcxdr.GARBAGE_ARGS},
+			{"DUMP", mountxdr.MOUNTPROC3_DUMP, nil, rpcxdr.SUCCESS},
+			{"UMNT", mountxdr.MOUNTPROC3_UMNT, xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))), rpcxdr.SUCCESS},
+			{"UMNT without path", mountxdr.MOUNTPROC3_UMNT, nil, rpcxdr.GARBAGE_ARGS},
+			{"UMNTALL", mountxdr.MOUNTPROC3_UMNTALL, nil, rpcxdr.SUCCESS},
+			{"EXPORT", mountxdr.MOUNTPROC3_EXPORT, nil, rpcxdr.SUCCESS},
+			{"unknown procedure", 6, nil, rpcxdr.PROC_UNAVAIL},
 		}
 		for _, tt := range tests {
 			t.Run(network+"/"+tt.name, func(t *testing.T) {
 				_, err := c.CallRaw(ctx, sunrpc.CallHeader{Prog: mountxdr.MOUNT_PROGRAM, Vers: mountxdr.MOUNT_V3, Proc: tt.proc}, tt.args)
 				var ae *sunrpc.AcceptError
 				switch {
-				case tt.want == sunrpc.SUCCESS && err != nil:
+				case tt.want == rpcxdr.SUCCESS && err != nil:
 					t.Fatalf("got %v, want success", err)
-				case tt.want != sunrpc.SUCCESS && (!errors.As(err, &ae) || ae.Stat != tt.want):
+				case tt.want != rpcxdr.SUCCESS && (!errors.As(err, &ae) || ae.Stat != tt.want):
 					t.Fatalf("got %v, want %v", err, tt.want)
 				}
 			})

@@ -27,9 +27,11 @@ import (
 
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
+	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfs3"
-	"github.com/gonfs/gonfs/proto/mountxdr"
+	"github.com/gonfs/gonfs/nlm"
+	"github.com/gonfs/gonfs/portmap"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
@@ -64,6 +66,10 @@ type Options struct {
 	GracePeriod time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// NSMName is the name this server gives itself in SM_NOTIFY after a
+	// restart; it must be the name clients mounted it by, or their statd
+	// ignores the notice. Default: the address each client reached.
+	NSMName string
 }
 
 // DefaultStateDir is $XDG_STATE_HOME/gonfs, or ~/.local/state/gonfs.
@@ -79,20 +85,25 @@ func DefaultStateDir() string {
 
 // Server is a running NFS server.
 type Server struct {
-	opts Options
-	log  *slog.Logger
-	rpc  *sunrpc.Server
-	ns   *namespace.Namespace
-	nfs3 *nfs3.Server
+	opts  Options
+	log   *slog.Logger
+	rpc   *sunrpc.Server
+	ns    *namespace.Namespace
+	nfs3  *nfs3.Server
+	locks *lock.Table
+	nlm   *nlm.Server
 
-	mu       sync.Mutex
-	tcp      net.Listener
-	udp      net.PacketConn
-	pmapTCP  net.Listener
-	pmapUDP  net.PacketConn
-	pmapNote string
-	wg       sync.WaitGroup
-	closers  []func() error
+	mu            sync.Mutex
+	tcp           net.Listener
+	udp           net.PacketConn
+	pmap          *portmap.Server
+	pmapRPC       *sunrpc.Server
+	pmapTCP       net.Listener
+	pmapUDP       net.PacketConn
+	pmapNote      string
+	rpcbindTarget string
+	wg            sync.WaitGroup
+	closers       []func() error
 }
 
 // New builds a server; nothing listens until Start.
@@ -244,6 +255,7 @@ func (s *Server) PortmapAddr() (netip.AddrPort, string) {
 // ends) and releases the backends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.beforeShutdown()
+	s.stopPortmap(ctx)
 	err := s.rpc.Shutdown(ctx)
 	s.wg.Wait()
 	s.mu.Lock()
@@ -251,13 +263,3 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	return err
 }
-
-// mountPrograms lists what this server registers with a portmapper.
-func (s *Server) programs() []program {
-	return []program{
-		{nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3},
-		{mountxdr.MOUNT_PROGRAM, mountxdr.MOUNT_V3},
-	}
-}
-
-type program struct{ prog, vers uint32 }

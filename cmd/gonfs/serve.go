@@ -16,8 +16,8 @@ import (
 
 func serveCmd() *cobra.Command {
 	var (
-		listen, stateDir, exportsFile, portmap, logLevel string
-		grace                                            time.Duration
+		listen, stateDir, exportsFile, portmap, logLevel, nsmName string
+		grace                                                     time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
@@ -61,7 +61,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 			}
 			srv, err := server.New(server.Options{
 				Exports: table, Listen: listen, StateDir: stateDir, Portmap: portmap,
-				Logger: log, GracePeriod: grace,
+				Logger: log, GracePeriod: grace, NSMName: nsmName,
 			})
 			if err != nil {
 				return err
@@ -82,8 +82,9 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&listen, "listen", server.DefaultListen, "address for NFS, MOUNT, NLM and NSM over TCP and UDP")
 	f.StringVar(&stateDir, "state", server.DefaultStateDir(), "directory for state that survives restarts")
 	f.StringVar(&exportsFile, "exports", "", "exports(5) file to serve instead of DIR")
-	f.StringVar(&portmap, "portmap", "", `portmapper address (default: port 111 of --listen's host; "off" to disable)`)
+	f.StringVar(&portmap, "portmap", "", `portmapper address (default: port 111 of --listen's host); "off" to disable; "rpcbind[:ADDR]" to register with the system rpcbind instead`)
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&nsmName, "nsm-name", "", "name to give clients in SM_NOTIFY after a restart (default: the address they reached)")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	return cmd
 }
