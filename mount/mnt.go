@@ -19,6 +19,11 @@ import (
 // mnt serves MOUNTPROC3_MNT (RFC 1813 Appendix I, "Procedure 1: MNT").
 func (s *Server) mnt(ctx context.Context, call *sunrpc.Call, p string) mountxdr.Mountres3 {
 	fail := func(st mountxdr.Mountstat3) mountxdr.Mountres3 { return mountxdr.Mountres3{FhsStatus: st} }
+	if p == "" {
+		// libnfs asks for "" when a URL names a file directly under a
+		// root export (nfs://host/file); it can only mean the root.
+		p = "/"
+	}
 	if !strings.HasPrefix(p, "/") {
 		return fail(mountxdr.MNT3ERR_NOENT)
 	}
@@ -114,26 +119,10 @@ func (s *Server) walk(ctx context.Context, call *sunrpc.Call, e *namespace.Expor
 	return h, mountxdr.MNT3_OK
 }
 
-// mountStatus maps nfserr codes to mountstat3. MOUNT has a subset of the
-// NFSv3 statuses with the same numbers (RFC 1813 Appendix I, mountstat3);
-// the rest become MNT3ERR_IO or MNT3ERR_SERVERFAULT.
-var mountStatus = map[nfserr.Code]mountxdr.Mountstat3{
-	nfserr.Perm:        mountxdr.MNT3ERR_PERM,
-	nfserr.NoEnt:       mountxdr.MNT3ERR_NOENT,
-	nfserr.IO:          mountxdr.MNT3ERR_IO,
-	nfserr.Access:      mountxdr.MNT3ERR_ACCES,
-	nfserr.NotDir:      mountxdr.MNT3ERR_NOTDIR,
-	nfserr.Inval:       mountxdr.MNT3ERR_INVAL,
-	nfserr.NameTooLong: mountxdr.MNT3ERR_NAMETOOLONG,
-	nfserr.NotSupp:     mountxdr.MNT3ERR_NOTSUPP,
-	nfserr.Stale:       mountxdr.MNT3ERR_NOENT,
-	nfserr.Symlink:     mountxdr.MNT3ERR_NOTDIR,
-}
-
 // status maps a backend error met during the walk, logging what has no
 // MOUNT status.
 func (s *Server) status(ctx context.Context, call *sunrpc.Call, e *namespace.Export, err error) mountxdr.Mountstat3 {
-	if st, ok := mountStatus[nfserr.Of(err)]; ok {
+	if st, known := nfserr.MNT3(err); known {
 		return st
 	}
 	s.log.WarnContext(ctx, "mount: lookup failed", "client", call.Remote.String(), "export", e.Config.Path, "err", err.Error())

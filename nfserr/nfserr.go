@@ -14,8 +14,11 @@ import (
 
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
+	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/proto/nlmxdr"
 )
 
 // Code is a version-neutral NFS status.
@@ -47,6 +50,9 @@ const (
 	TooSmall
 	Delay // try again later: NFS3ERR_JUKEBOX, NFS4ERR_DELAY
 	Symlink
+	Denied   // a lock or share reservation conflicts
+	NoLocks  // a lock table limit was reached
+	BadRange // a byte range that overflows or is empty
 	ServerFault
 )
 
@@ -101,6 +107,12 @@ func Of(err error) Code {
 		return Access
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Delay
+	case errors.Is(err, lock.ErrShareDenied):
+		return Denied
+	case errors.Is(err, lock.ErrTooManyLocks):
+		return NoLocks
+	case errors.Is(err, lock.ErrInvalidRange):
+		return BadRange
 	}
 	return ServerFault
 }
@@ -133,9 +145,65 @@ var v3 = [...]nfs3xdr.Nfsstat3{
 	// NFSv3 has no symlink-loop status; a symlink where a directory or
 	// file was needed is an invalid argument.
 	Symlink:     nfs3xdr.NFS3ERR_INVAL,
+	Denied:      nfs3xdr.NFS3ERR_ACCES,
+	NoLocks:     nfs3xdr.NFS3ERR_JUKEBOX,
+	BadRange:    nfs3xdr.NFS3ERR_INVAL,
 	ServerFault: nfs3xdr.NFS3ERR_IO,
 }
 
 // NFS3 maps err to an NFSv3 status (RFC 1813 §2.6). Unknown errors become
 // NFS3ERR_IO, which the NFSv3 layer logs.
 func NFS3(err error) nfs3xdr.Nfsstat3 { return v3[Of(err)] }
+
+// mnt3 holds the MOUNT statuses, a subset of NFSv3's with the same numbers
+// (RFC 1813 Appendix I, mountstat3). A stale handle met while walking to a
+// mount point means the path is gone; a symlink on the way is not a
+// directory.
+var mnt3 = map[Code]mountxdr.Mountstat3{
+	OK:          mountxdr.MNT3_OK,
+	Perm:        mountxdr.MNT3ERR_PERM,
+	NoEnt:       mountxdr.MNT3ERR_NOENT,
+	IO:          mountxdr.MNT3ERR_IO,
+	Access:      mountxdr.MNT3ERR_ACCES,
+	NotDir:      mountxdr.MNT3ERR_NOTDIR,
+	Inval:       mountxdr.MNT3ERR_INVAL,
+	NameTooLong: mountxdr.MNT3ERR_NAMETOOLONG,
+	NotSupp:     mountxdr.MNT3ERR_NOTSUPP,
+	Stale:       mountxdr.MNT3ERR_NOENT,
+	Symlink:     mountxdr.MNT3ERR_NOTDIR,
+}
+
+// MNT3 maps err to a MOUNT v3 status. known is false for errors MOUNT has
+// no status for (MNT3ERR_SERVERFAULT), which callers log.
+func MNT3(err error) (st mountxdr.Mountstat3, known bool) {
+	st, known = mnt3[Of(err)]
+	if !known {
+		return mountxdr.MNT3ERR_SERVERFAULT, false
+	}
+	return st, true
+}
+
+// NLM4 maps err to an NLM v4 status. NLM has few: a handle that no longer
+// names a file is NLM4_STALE_FH, a conflict NLM4_DENIED, a lock table limit
+// NLM4_DENIED_NOLOCKS, a bad range NLM4_FBIG; everything else, including
+// refused access, is NLM4_FAILED (as knfsd answers). known is false for
+// server faults, which callers log.
+func NLM4(err error) (st nlmxdr.Nlm4Stats, known bool) {
+	switch c := Of(err); c {
+	case OK:
+		return nlmxdr.NLM4_GRANTED, true
+	case Stale, BadHandle, NoEnt:
+		return nlmxdr.NLM4_STALE_FH, true
+	case Denied:
+		return nlmxdr.NLM4_DENIED, true
+	case NoLocks:
+		return nlmxdr.NLM4_DENIED_NOLOCKS, true
+	case BadRange, FBig:
+		return nlmxdr.NLM4_FBIG, true
+	case ROFS:
+		return nlmxdr.NLM4_ROFS, true
+	case ServerFault:
+		return nlmxdr.NLM4_FAILED, false
+	}
+	return nlmxdr.NLM4_FAILED, true
+}

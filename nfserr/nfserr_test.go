@@ -10,8 +10,11 @@ import (
 
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
+	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/proto/nlmxdr"
 )
 
 func TestNFS3(t *testing.T) {
@@ -68,6 +71,52 @@ func TestEveryCodeMapped(t *testing.T) {
 	for c := OK; c <= ServerFault; c++ {
 		if c != OK && v3[c] == nfs3xdr.NFS3_OK {
 			t.Errorf("code %d maps to NFS3_OK", c)
+		}
+	}
+}
+
+func TestMNT3(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		want  mountxdr.Mountstat3
+		known bool
+	}{
+		{nil, mountxdr.MNT3_OK, true},
+		{syscall.ENOENT, mountxdr.MNT3ERR_NOENT, true},
+		{syscall.ENOTDIR, mountxdr.MNT3ERR_NOTDIR, true},
+		{syscall.ELOOP, mountxdr.MNT3ERR_NOTDIR, true},
+		{syscall.EACCES, mountxdr.MNT3ERR_ACCES, true},
+		{exports.ErrDenied, mountxdr.MNT3ERR_ACCES, true},
+		{syscall.ESTALE, mountxdr.MNT3ERR_NOENT, true},
+		{syscall.ENAMETOOLONG, mountxdr.MNT3ERR_NAMETOOLONG, true},
+		{syscall.ENOSPC, mountxdr.MNT3ERR_SERVERFAULT, false},
+		{errors.New("odd"), mountxdr.MNT3ERR_SERVERFAULT, false},
+	} {
+		if got, known := MNT3(tc.err); got != tc.want || known != tc.known {
+			t.Errorf("MNT3(%v) = %v %v, want %v %v", tc.err, got, known, tc.want, tc.known)
+		}
+	}
+}
+
+func TestNLM4(t *testing.T) {
+	for _, tc := range []struct {
+		err   error
+		want  nlmxdr.Nlm4Stats
+		known bool
+	}{
+		{nil, nlmxdr.NLM4_GRANTED, true},
+		{fhandle.ErrStale, nlmxdr.NLM4_STALE_FH, true},
+		{fhandle.ErrBadHandle, nlmxdr.NLM4_STALE_FH, true},
+		{syscall.ENOENT, nlmxdr.NLM4_STALE_FH, true},
+		{lock.ErrShareDenied, nlmxdr.NLM4_DENIED, true},
+		{lock.ErrTooManyLocks, nlmxdr.NLM4_DENIED_NOLOCKS, true},
+		{lock.ErrInvalidRange, nlmxdr.NLM4_FBIG, true},
+		{syscall.EROFS, nlmxdr.NLM4_ROFS, true},
+		{exports.ErrDenied, nlmxdr.NLM4_FAILED, true},
+		{errors.New("odd"), nlmxdr.NLM4_FAILED, false},
+	} {
+		if got, known := NLM4(tc.err); got != tc.want || known != tc.known {
+			t.Errorf("NLM4(%v) = %v %v, want %v %v", tc.err, got, known, tc.want, tc.known)
 		}
 	}
 }

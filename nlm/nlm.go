@@ -2,7 +2,6 @@ package nlm
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 
 	"github.com/gonfs/gonfs/exports"
@@ -224,26 +223,17 @@ func (s *Server) target(ctx context.Context, call *sunrpc.Call, fh []byte, want 
 // resolve, or a file that is gone, is NLM4_STALE_FH; anything else
 // NLM4_FAILED, as knfsd's nlm_fopen does.
 func (s *Server) status(err error) nlmxdr.Nlm4Stats {
-	switch c := nfserr.Of(err); c {
-	case nfserr.Stale, nfserr.BadHandle, nfserr.NoEnt:
-		return nlmxdr.NLM4_STALE_FH
-	case nfserr.ServerFault:
+	st, known := nfserr.NLM4(err)
+	if !known {
 		s.log.Error("nlm: backend error", "err", err)
 	}
-	return nlmxdr.NLM4_FAILED
+	return st
 }
 
 // lockStatus maps an error of the lock table.
 func lockStatus(err error) nlmxdr.Nlm4Stats {
-	switch {
-	case errors.Is(err, lock.ErrTooManyLocks):
-		return nlmxdr.NLM4_DENIED_NOLOCKS
-	case errors.Is(err, lock.ErrInvalidRange):
-		return nlmxdr.NLM4_FBIG
-	case errors.Is(err, lock.ErrShareDenied):
-		return nlmxdr.NLM4_DENIED
-	}
-	return nlmxdr.NLM4_FAILED
+	st, _ := nfserr.NLM4(err)
+	return st
 }
 
 func addrs(call *sunrpc.Call) (client, local netip.Addr) {

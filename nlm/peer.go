@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 
+	"github.com/gonfs/gonfs/portmap"
 	"github.com/gonfs/gonfs/proto/pmapxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/xdr"
@@ -41,15 +42,11 @@ func (s *Server) getPort(ctx context.Context, network string, local, addr netip.
 	if network == "udp" {
 		prot = pmapxdr.IPPROTO_UDP
 	}
-	var port xdr.Uint32
-	m := pmapxdr.Mapping{Prog: prog, Vers: vers, Prot: prot}
-	if err := c.Call(ctx, pmapxdr.PMAP_PROG, pmapxdr.PMAP_VERS, pmapxdr.PMAPPROC_GETPORT, &m, &port); err != nil {
+	port, err := portmap.QueryPort(ctx, c, prog, vers, prot)
+	if err != nil {
 		return 0, fmt.Errorf("nlm: portmapper at %s: %w", addr, err)
 	}
-	if port == 0 || port > 0xffff {
-		return 0, fmt.Errorf("%w: %d/%d/%s at %s", errNotRegistered, prog, vers, network, addr)
-	}
-	return uint16(port), nil
+	return port, nil
 }
 
 func (s *Server) dialRPC(ctx context.Context, network string, local netip.Addr, remote netip.AddrPort) (*sunrpc.Client, error) {

@@ -3,7 +3,6 @@ package nlm
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -249,9 +248,6 @@ func dialNet(ctx context.Context, network string, local netip.Addr, remote netip
 	}
 	return d.DialContext(ctx, network, remote.String())
 }
-
-// errNotRegistered: the peer's portmapper does not know the program.
-var errNotRegistered = errors.New("nlm: program not registered at the peer's portmapper")
 
 // sleep waits d or until the server closes; it reports whether to go on.
 func (s *Server) sleep(d time.Duration) bool {

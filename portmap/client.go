@@ -155,16 +155,26 @@ func GetPort(ctx context.Context, addr string, prog, vers, proto uint32) (uint16
 		return 0, err
 	}
 	defer c.Close()
+	port, err := QueryPort(ctx, c.Client, prog, vers, proto)
+	if err != nil {
+		return 0, fmt.Errorf("%w (portmapper at %s)", err, c.addr)
+	}
+	return port, nil
+}
+
+// QueryPort is GetPort over a connection the caller made (NLM dials with
+// its own local address and, in tests, its own dialer).
+func QueryPort(ctx context.Context, c *sunrpc.Client, prog, vers, proto uint32) (uint16, error) {
 	args := pmapxdr.Mapping{Prog: prog, Vers: vers, Prot: proto}
 	var port xdr.Uint32
 	if err := c.Call(ctx, pmapxdr.PMAP_PROG, pmapxdr.PMAP_VERS, pmapxdr.PMAPPROC_GETPORT, &args, &port); err != nil {
-		return 0, fmt.Errorf("portmap: GETPORT %d/%d at %s: %w", prog, vers, c.addr, err)
+		return 0, fmt.Errorf("portmap: GETPORT %d/%d: %w", prog, vers, err)
 	}
 	if port == 0 {
-		return 0, fmt.Errorf("%w: %d/%d/%d at %s", ErrNotRegistered, prog, vers, proto, c.addr)
+		return 0, fmt.Errorf("%w: %d/%d/%d", ErrNotRegistered, prog, vers, proto)
 	}
 	if port > 0xffff {
-		return 0, fmt.Errorf("portmap: GETPORT %d/%d at %s: port %d out of range", prog, vers, c.addr, port)
+		return 0, fmt.Errorf("portmap: GETPORT %d/%d: port %d out of range", prog, vers, port)
 	}
 	return uint16(port), nil
 }
