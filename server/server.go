@@ -16,6 +16,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -142,7 +143,13 @@ func New(opts Options) (*Server, error) {
 	if open == nil {
 		open = s.openLocal
 	}
-	s.ns, err = namespace.New(opts.Exports, codec, open)
+	s.ns, err = namespace.New(opts.Exports, codec, func(e *exports.Export) (vfs.FS, error) {
+		fs, err := open(e)
+		if c, ok := fs.(io.Closer); ok && err == nil {
+			s.closers = append(s.closers, c.Close)
+		}
+		return fs, err
+	})
 	if err != nil {
 		s.closeAll()
 		return nil, err
@@ -161,12 +168,7 @@ func New(opts Options) (*Server, error) {
 // handle index in a per-export directory of the state directory.
 func (s *Server) openLocal(e *exports.Export) (vfs.FS, error) {
 	st := filepath.Join(s.opts.StateDir, "index", strconv.FormatUint(uint64(hashPath(e.Dir)), 16))
-	fs, err := localfs.New(e.Dir, localfs.Options{StateDir: st})
-	if err != nil {
-		return nil, err
-	}
-	s.closers = append(s.closers, fs.Close)
-	return fs, nil
+	return localfs.New(e.Dir, localfs.Options{StateDir: st})
 }
 
 func hashPath(p string) uint32 {

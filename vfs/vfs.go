@@ -133,8 +133,10 @@ type DirEntry struct {
 	// values 1 and 2 are left for "." and "..", which ReadDir does not yield.
 	Cookie uint64
 	// Handle and Attr are filled only when ReadDir was asked for them
-	// (plus == true). Attr.Type is always filled when the backend knows it
-	// cheaply; otherwise it is 0.
+	// (plus == true), and even then Handle may be nil for an entry the
+	// backend will not hand out (a mount point it does not cross); the
+	// NFS layer then leaves the handle out of the reply. Attr.Type is
+	// always filled when the backend knows it cheaply; otherwise it is 0.
 	Handle Handle
 	Attr   Attr
 }
@@ -156,6 +158,8 @@ const (
 )
 
 // FS is a handle-based filesystem. All methods are safe for concurrent use.
+// A backend that holds resources (descriptors, an index file) also
+// implements io.Closer; the server closes it when it stops serving it.
 //
 // Errors are syscall.Errno values (possibly wrapped) so that one place, the
 // nfserr package, maps them to NFS status codes: ENOENT, EEXIST, ENOTDIR,

@@ -31,6 +31,8 @@ type node struct {
 	ioMu       sync.RWMutex
 	ioFD       int
 	ioWritable bool
+
+	perm permCache
 }
 
 func (n *node) closeFDs() {
@@ -47,11 +49,10 @@ func (n *node) closeFDs() {
 // cache is a bounded LRU of resolved nodes. Correctness never depends on
 // it: anything evicted is resolved again from its handle.
 type cache struct {
-	mu   sync.Mutex
-	max  int
-	m    map[string]*node
-	lru  *list.List // front: most recent
-	root *node
+	mu  sync.Mutex
+	max int
+	m   map[string]*node
+	lru *list.List // front: most recent
 }
 
 func newCache(max int) *cache {

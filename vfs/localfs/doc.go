@@ -26,6 +26,10 @@
 //     on a filesystem without birth times a reused inode number found at the
 //     recorded place is taken for the old file.
 //
+// The two kinds do not mix: a server that once ran as root and now runs
+// unprivileged (or the reverse, or with ForceIndex toggled) finds all
+// earlier handles stale. Choose the mode of an export once.
+//
 // Resolved handles are kept in an LRU cache of O_PATH file descriptors
 // (Options.CacheSize); eviction only costs a new resolution.
 //
@@ -68,19 +72,30 @@
 // itself. Handles are resolved, and verification scans run, as the process.
 //
 // Otherwise (not root, or NoIdentity) operations run as the process: files
-// belong to the process's user whatever the Cred, and Access reports the
-// intersection of what the mode bits grant the Cred and what the kernel
-// grants the process.
+// belong to the process's user whatever the Cred, the kernel checks what
+// the process may do, and Access reports that.
+//
+// Switching costs about 13 µs per operation (every setfsuid, setfsgid or
+// setgroups that changes something commits a new struct cred), more than a
+// 4 KiB read. So operations that need only a permission decision (Read,
+// Lookup, ReadDir, Access, and Write to a file with no setuid/setgid bit
+// or file capability to strip) ask the kernel once with faccessat2
+// (AT_EACCESS) under the caller's identity and reuse the answer while the
+// file's ctime, mode and owner are unchanged, then do the work as the
+// process (see perm.go for why ctime covers ACLs and labels). Writes change
+// ctime, so a stream of writes by a non-root user still pays one switch per
+// write; NFS write sizes (wsize, typically 1 MiB) amortize it. Operations
+// that change the tree always run under the caller's identity.
 //
 // Read and Write use pread/pwrite on a descriptor cached with the resolved
 // handle (opened O_RDWR when possible, else O_RDONLY, through /proc/self/fd
 // so that no name is walked). Because that descriptor was opened by the
-// process, permission is checked on every call: faccessat2(AT_EACCESS) under
-// the caller's identity, and pwrite itself runs under that identity so that
-// the kernel clears setuid/setgid bits as it would for that user. Like knfsd
-// (NFSD_MAY_OWNER_OVERRIDE), the owner of a file may read and write it, and
-// truncate it with SetAttr, whatever its mode: NFS clients check permissions
-// at open time and then write through files created read-only.
+// process, permission is checked on every call as described above. Like
+// knfsd (NFSD_MAY_OWNER_OVERRIDE), the owner of a file may read and write
+// it, and truncate it with SetAttr, whatever its mode: NFS clients check
+// permissions at open time and then write through files created read-only.
+// Stability: Unstable is a plain pwrite, DataSync adds fdatasync, FileSync
+// fsync; Commit is fsync. Writes past the end leave holes.
 //
 // # Attributes and directories
 //
@@ -104,5 +119,7 @@
 // All methods are safe for concurrent use; the kernel orders conflicting
 // operations. The handle cache and index have their own locks, held only
 // for map updates, never over a system call that may block on the disk
-// (the index's bbolt writes happen on a background goroutine).
+// (the index's bbolt writes happen on a background goroutine). One bbolt
+// file serves one export at a time: a second FS on the same directory and
+// StateDir fails in New after a second, while the first is open.
 package localfs

@@ -55,28 +55,13 @@ func (fs *FS) ensureIO(n *node, write bool) error {
 	return nil
 }
 
-// needsCheck reports whether I/O by c must be checked: the cached
-// descriptor was opened by the process, so the kernel does not check c.
-// Root may read and write anything; without identity switching operations
-// run as the process, which the open already checked.
+// needsCheck reports whether an operation done as the process must first
+// check c's permission (see perm.go). Root may read and write anything
+// (its execute and search rules are asked of the kernel directly);
+// without identity switching everything runs as the process and the
+// kernel checks the process.
 func (fs *FS) needsCheck(c *vfs.Cred) bool {
 	return fs.switchID && c != nil && c.UID != 0
-}
-
-// allowedIO checks, under c's identity (call it inside fs.as), that c may
-// read or write n, with knfsd's owner override.
-func (fs *FS) allowedIO(c *vfs.Cred, n *node, mode uint32) error {
-	err := unix.Faccessat2(n.fd, "", mode, unix.AT_EACCESS|unix.AT_EMPTY_PATH)
-	if err == unix.ENOSYS {
-		if fs.modeAllows(c, n, mode) {
-			return nil
-		}
-		err = unix.EACCES
-	}
-	if err == unix.EACCES && fs.isOwner(c, n) {
-		return nil
-	}
-	return err
 }
 
 // Read implements vfs.FS.
@@ -90,7 +75,7 @@ func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p
 		return 0, false, err
 	}
 	if fs.needsCheck(c) {
-		if err := fs.as(c, func() error { return fs.allowedIO(c, n, unix.R_OK) }); err != nil {
+		if _, err := fs.allowedIO(c, n, unix.R_OK); err != nil {
 			return 0, false, err
 		}
 	}
@@ -121,8 +106,7 @@ func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p
 	return got, off+uint64(got) >= uint64(st.Size), nil
 }
 
-// Write implements vfs.FS. The write itself runs under c's identity so
-// that the kernel clears setuid/setgid bits as it would for c.
+// Write implements vfs.FS.
 func (fs *FS) Write(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, data []byte, stable vfs.Stability) (int, vfs.Stability, error) {
 	n, err := fs.resolve(h)
 	if err != nil {
@@ -135,13 +119,21 @@ func (fs *FS) Write(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, 
 	if off > 1<<63-1 || off+uint64(len(data)) > 1<<63-1 {
 		return 0, 0, unix.EFBIG
 	}
-	got := 0
-	err = fs.as(c, func() error {
-		if fs.needsCheck(c) {
-			if err := fs.allowedIO(c, n, unix.W_OK); err != nil {
-				return err
-			}
+	// The write runs as the process unless privileges must be dropped
+	// from the file, which the kernel does only for a writer without
+	// CAP_FSETID: then it runs under c's identity.
+	as := func(fn func() error) error { return fn() }
+	if fs.needsCheck(c) {
+		stx, err := fs.allowedIO(c, n, unix.W_OK)
+		if err != nil {
+			return 0, 0, err
 		}
+		if fs.needsPrivDrop(n, stx) {
+			as = func(fn func() error) error { return fs.as(c, fn) }
+		}
+	}
+	got := 0
+	err = as(func() error {
 		n.ioMu.RLock()
 		defer n.ioMu.RUnlock()
 		for got < len(data) {

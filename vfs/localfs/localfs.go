@@ -2,7 +2,6 @@ package localfs
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -312,14 +311,4 @@ func checkName(name string, dots bool) error {
 		return unix.EINVAL
 	}
 	return nil
-}
-
-// errno unwraps err to a bare errno where it is one, so callers comparing
-// with == also work.
-func errno(err error) error {
-	var e unix.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return err
 }

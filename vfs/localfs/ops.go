@@ -64,15 +64,22 @@ func (fs *FS) Lookup(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name stri
 	if name == ".." && d == fs.root {
 		name = "." // ".." of the root is the root
 	}
-	fd := -1
-	err = fs.as(c, func() (err error) {
-		// Opening the name, even O_PATH, needs search permission on d:
-		// the kernel checks it for c.
-		fd, err = unix.Openat(d.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		return err
-	})
+	// Search permission on d is all lookup(2) asks of c; the open itself
+	// runs as the process (see perm.go).
+	if fs.needsCheck(c) {
+		if _, err := fs.allowed(c, d, unix.X_OK); err != nil {
+			return nil, vfs.Attr{}, err
+		}
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, vfs.Attr{}, err
+	}
+	// d is inside the export, so its parent is too, unless d was moved
+	// out behind our back while cached: check rather than trust.
+	if name == ".." && !fs.dotdotReachesRoot(fd) {
+		unix.Close(fd)
+		return nil, vfs.Attr{}, unix.ESTALE
 	}
 	n, a, err := fs.adopt(fd, d, name)
 	if err != nil {
@@ -92,32 +99,27 @@ func (fs *FS) Access(ctx context.Context, c *vfs.Cred, h vfs.Handle, mask uint32
 		return 0, err
 	}
 	defer fs.cache.release(n)
-	var r, w, x bool
-	err = fs.as(c, func() error {
-		check := func(m uint32) bool {
-			if !fs.switchID {
-				// Run as the process: report what it may do.
-				return unix.Faccessat2(n.fd, "", m, unix.AT_EACCESS|unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW) == nil
-			}
-			err := unix.Faccessat2(n.fd, "", m, unix.AT_EACCESS|unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
-			if err == unix.ENOSYS {
-				return fs.modeAllows(c, n, m)
-			}
+	check := func(m uint32) bool {
+		if fs.needsCheck(c) {
+			_, err := fs.allowed(c, n, m)
 			return err == nil
 		}
-		if mask&vfs.AccessRead != 0 {
-			r = check(unix.R_OK)
+		// Root, or every operation runs as the process: ask for it.
+		err := unix.Faccessat2(n.fd, "", m, unix.AT_EACCESS|unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW)
+		if err == unix.ENOSYS {
+			return fs.modeAllows(c, n, m)
 		}
-		if mask&(vfs.AccessModify|vfs.AccessExtend|vfs.AccessDelete) != 0 {
-			w = check(unix.W_OK)
-		}
-		if mask&(vfs.AccessLookup|vfs.AccessExecute|vfs.AccessModify|vfs.AccessExtend|vfs.AccessDelete) != 0 {
-			x = check(unix.X_OK)
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+		return err == nil
+	}
+	var r, w, x bool
+	if mask&vfs.AccessRead != 0 {
+		r = check(unix.R_OK)
+	}
+	if mask&(vfs.AccessModify|vfs.AccessExtend|vfs.AccessDelete) != 0 {
+		w = check(unix.W_OK)
+	}
+	if mask&(vfs.AccessLookup|vfs.AccessExecute|vfs.AccessModify|vfs.AccessExtend|vfs.AccessDelete) != 0 {
+		x = check(unix.X_OK)
 	}
 	var got uint32
 	if r {

@@ -11,9 +11,8 @@ import (
 // ReadDir implements vfs.FS with getdents64. A cookie is the d_off the
 // kernel gave the entry, the position just after it; resuming seeks there
 // (see the package documentation for the filesystems where that is
-// stable). The directory is opened as c, so the kernel checks read
-// permission; with plus, entries get handles and attributes only if c may
-// also search the directory, as lookup(2) would require.
+// stable). With plus, entries get handles and attributes only if c may
+// also search the directory.
 func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie uint64, plus bool, fn func(*vfs.DirEntry) bool) error {
 	d, err := fs.resolveDir(dir)
 	if err != nil {
@@ -23,15 +22,22 @@ func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie u
 	if cookie > 1<<63-1 {
 		return unix.EINVAL
 	}
-	fd := -1
-	search := false
-	err = fs.as(c, func() (err error) {
-		fd, err = unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err == nil && plus {
-			search = unix.Faccessat2(d.fd, "", unix.X_OK, unix.AT_EACCESS|unix.AT_EMPTY_PATH) == nil
+	// Reading needs read permission on d, and plus also search
+	// permission, as lookup(2) of each entry would; the opens run as the
+	// process once c is found allowed (see perm.go).
+	search := true
+	if fs.needsCheck(c) {
+		if _, err := fs.allowed(c, d, unix.R_OK); err != nil {
+			return err
 		}
-		return err
-	})
+		if plus {
+			_, err := fs.allowed(c, d, unix.X_OK)
+			search = err == nil
+		}
+	} else if plus {
+		search = unix.Faccessat2(d.fd, "", unix.X_OK, unix.AT_EACCESS|unix.AT_EMPTY_PATH) == nil
+	}
+	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return err
 	}

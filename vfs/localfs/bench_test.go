@@ -1,0 +1,171 @@
+package localfs
+
+import (
+	"os"
+	"testing"
+
+	"github.com/gonfs/gonfs/vfs"
+)
+
+var userCred = &vfs.Cred{UID: 1000, GID: 1000}
+
+type benchMode struct {
+	name string
+	opts Options
+	root bool // needs root
+}
+
+var benchModes = []benchMode{
+	{"kernel", Options{}, true},
+	{"index", Options{ForceIndex: true}, false},
+}
+
+// benchFS returns an FS for mode m on a fresh directory whose root everyone
+// may write, with one 1 MiB file "f" owned by uid 1000 and mode 0644.
+func benchFS(b *testing.B, m benchMode) (*FS, vfs.Handle) {
+	b.Helper()
+	if m.root && os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	opts := m.opts
+	opts.StateDir = b.TempDir()
+	dir := b.TempDir()
+	if err := os.Chmod(dir, 0o777); err != nil {
+		b.Fatal(err)
+	}
+	fs := newTestFS(b, dir, opts)
+	h, _, _, err := fs.Create(b.Context(), rootCred, fs.Root(), "f", vfs.SetAttr{}, true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, _, err := fs.Write(b.Context(), rootCred, h, 0, make([]byte, 1<<20), vfs.Unstable); err != nil {
+		b.Fatal(err)
+	}
+	uid, gid := uint32(1000), uint32(1000)
+	if os.Geteuid() == 0 {
+		if _, err := fs.SetAttr(b.Context(), rootCred, h, vfs.SetAttr{UID: &uid, GID: &gid}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return fs, h
+}
+
+// creds are the identities benchmarks run as: root takes no switch, user
+// measures the per-operation cost of switching the thread's identity.
+var creds = []struct {
+	name string
+	c    *vfs.Cred
+}{{"root", rootCred}, {"user", userCred}}
+
+func BenchmarkGetAttr(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			fs, h := benchFS(b, m)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fs.GetAttr(b.Context(), h); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkGetAttrUncached resolves the handle from scratch every time
+// (cache of 1, two handles alternating): open_by_handle_at plus the
+// confinement check, or the index walk.
+func BenchmarkGetAttrUncached(b *testing.B) {
+	for _, m := range benchModes {
+		b.Run(m.name, func(b *testing.B) {
+			m.opts.CacheSize = 1
+			fs, h := benchFS(b, m)
+			d, _, err := fs.Mkdir(b.Context(), rootCred, fs.Root(), "d", vfs.SetAttr{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			g, _, _, err := fs.Create(b.Context(), rootCred, d, "g", vfs.SetAttr{}, true)
+			if err != nil {
+				b.Fatal(err)
+			}
+			hs := []vfs.Handle{h, g}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if _, err := fs.GetAttr(b.Context(), hs[i%2]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+func BenchmarkRead4K(b *testing.B)  { benchIO(b, false) }
+func BenchmarkWrite4K(b *testing.B) { benchIO(b, true) }
+
+// benchIO reads or writes (unstable) 4 KiB blocks across a 1 MiB file.
+func benchIO(b *testing.B, write bool) {
+	for _, m := range benchModes {
+		for _, c := range creds {
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				fs, h := benchFS(b, m)
+				buf := make([]byte, 4096)
+				b.SetBytes(4096)
+				b.ReportAllocs()
+				off := uint64(0)
+				for b.Loop() {
+					var err error
+					if write {
+						_, _, err = fs.Write(b.Context(), c.c, h, off, buf, vfs.Unstable)
+					} else {
+						_, _, err = fs.Read(b.Context(), c.c, h, off, buf)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+					off = (off + 4096) % (1 << 20)
+				}
+			})
+		}
+	}
+}
+
+func BenchmarkLookup(b *testing.B) {
+	for _, m := range benchModes {
+		for _, c := range creds {
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				fs, _ := benchFS(b, m)
+				root := fs.Root()
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, _, err := fs.Lookup(b.Context(), c.c, root, "f"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkIdentitySwitch is the bare cost of running an empty operation
+// as another user: lock the thread, setgroups/setfsgid/setfsuid with
+// checks, and back.
+func BenchmarkIdentitySwitch(b *testing.B) {
+	if os.Geteuid() != 0 {
+		b.Skip("needs root")
+	}
+	fs := newTestFS(b, b.TempDir(), Options{})
+	for _, c := range []struct {
+		name string
+		c    *vfs.Cred
+	}{{"nogroups", userCred}, {"groups", &vfs.Cred{UID: 1000, GID: 1000, Groups: []uint32{1, 2, 3, 4}}}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := fs.as(c.c, func() error { return nil }); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
