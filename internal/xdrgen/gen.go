@@ -14,7 +14,10 @@
 //   - enum: a defined int32 type with typed constants and a String method.
 //   - struct: a Go struct. union: a Go struct holding the discriminant and
 //     one field per distinct non-void arm; only the arm the discriminant
-//     selects is encoded or decoded.
+//     selects is encoded or decoded. In a large union (more than
+//     largeUnion arms, like nfs_argop4) the arms of named types are
+//     pointers, allocated on decode, so that one value is not the sum of
+//     every arm; encoding a nil arm writes the arm's zero value.
 //   - typedef: a defined type with its own methods, except a typedef of a
 //     struct, union or enum (a Go alias) and of an optional (an alias to a
 //     pointer, encoded inline where used).
@@ -712,6 +715,29 @@ func (g *gen) caseLabel(l, disc string) string {
 	return goConst(l)
 }
 
+// largeUnion is the number of distinct arms above which a union's arms of
+// named types become pointers.
+const largeUnion = 16
+
+// ptrArm reports whether arm a of union d is held through a pointer.
+func (g *gen) ptrArm(d *Def, a Decl) bool {
+	if a.Kind != KPlain || a.Type == "opaque" || a.Type == "string" {
+		return false
+	}
+	if _, base := baseTypes[a.Type]; base || g.optTarget(a.Type) != "" {
+		return false
+	}
+	return len(g.unionFields(d))-1 > largeUnion
+}
+
+// armType is the Go type of a union arm's field.
+func (g *gen) armType(d *Def, a Decl) string {
+	if g.ptrArm(d, a) {
+		return "*" + g.goType(a)
+	}
+	return g.goType(a)
+}
+
 func (g *gen) unionFields(d *Def) []Decl {
 	fields := []Decl{d.Disc}
 	seen := map[string]bool{d.Disc.Name: true}
@@ -734,11 +760,33 @@ func (g *gen) emitUnion(d *Def) {
 	name := goName(d.Name)
 	disc := "v." + goName(d.Disc.Name)
 	g.p("type %s struct {", name)
-	for _, f := range g.unionFields(d) {
-		g.p("%s %s", goName(f.Name), g.goType(f))
+	for i, f := range g.unionFields(d) {
+		if i == 0 {
+			g.p("%s %s", goName(f.Name), g.goType(f))
+			continue
+		}
+		g.p("%s %s", goName(f.Name), g.armType(d, f))
 	}
 	g.p("}")
 	g.p("")
+	arm := func(a Decl, enc bool) {
+		field := "v." + goName(a.Name)
+		switch {
+		case !g.ptrArm(d, a) && enc:
+			g.encodeDecl(field, a)
+		case !g.ptrArm(d, a):
+			g.decodeDecl(field, a, g.goType(a))
+		case enc:
+			g.p("if %s != nil {", field)
+			g.p("%s.Encode(w)", field)
+			g.p("} else {")
+			g.p("new(%s).Encode(w)", g.goType(a))
+			g.p("}")
+		default:
+			g.p("%s = new(%s)", field, g.goType(a))
+			g.p("%s.Decode(r)", field)
+		}
+	}
 	for _, enc := range []bool{true, false} {
 		if enc {
 			g.p("func (v *%s) Encode(w *xdr.Writer) {", name)
@@ -758,22 +806,14 @@ func (g *gen) emitUnion(d *Def) {
 			}
 			g.p("case %s:", strings.Join(labels, ", "))
 			if a.Decl.Kind != KVoid {
-				if enc {
-					g.encodeDecl("v."+goName(a.Decl.Name), a.Decl)
-				} else {
-					g.decodeDecl("v."+goName(a.Decl.Name), a.Decl, g.goType(a.Decl))
-				}
+				arm(a.Decl, enc)
 			}
 		}
 		switch {
 		case d.Default != nil:
 			g.p("default:")
 			if d.Default.Kind != KVoid {
-				if enc {
-					g.encodeDecl("v."+goName(d.Default.Name), *d.Default)
-				} else {
-					g.decodeDecl("v."+goName(d.Default.Name), *d.Default, g.goType(*d.Default))
-				}
+				arm(*d.Default, enc)
 			}
 		case !enc:
 			g.p("default:")

@@ -175,12 +175,20 @@ func (g *gen) randUnion(d *Def) {
 	if d.Default != nil {
 		n++
 	}
+	arm := func(a Decl) {
+		field := "v." + goName(a.Name)
+		if g.ptrArm(d, a) {
+			g.p("%s = new(%s)", field, g.goType(a))
+			field = "(*" + field + ")"
+		}
+		g.randDecl(field, a, g.goType(a))
+	}
 	g.p("switch rg.Intn(%d) {", n)
 	for i, a := range d.Arms {
 		g.p("case %d:", i)
 		g.p("%s = %s", disc, g.caseLabel(a.Labels[0], d.Disc.Type))
 		if a.Decl.Kind != KVoid {
-			g.randDecl("v."+goName(a.Decl.Name), a.Decl, g.goType(a.Decl))
+			arm(a.Decl)
 		}
 	}
 	if d.Default != nil {
@@ -188,7 +196,7 @@ func (g *gen) randUnion(d *Def) {
 		if lbl, ok := g.defaultLabel(d); ok {
 			g.p("%s = %s", disc, lbl)
 			if d.Default.Kind != KVoid {
-				g.randDecl("v."+goName(d.Default.Name), *d.Default, g.goType(*d.Default))
+				arm(*d.Default)
 			}
 		} else {
 			// Every value has an arm: the default is unreachable.

@@ -203,8 +203,19 @@ func (p *parser) value() string {
 	return t
 }
 
+// parseNumber parses a decimal, hex or octal constant. Values above
+// 2^63-1 (NFS4_UINT64_MAX) wrap into int64 here and are written to Go as
+// written, so they stay untyped constants of the right value.
 func parseNumber(s string) (int64, error) {
-	return strconv.ParseInt(s, 0, 64)
+	v, err := strconv.ParseInt(s, 0, 64)
+	if err != nil {
+		u, uerr := strconv.ParseUint(s, 0, 64)
+		if uerr != nil {
+			return 0, err
+		}
+		return int64(u), nil
+	}
+	return v, nil
 }
 
 // Parse parses an XDR specification.

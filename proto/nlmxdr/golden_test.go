@@ -1,55 +1,18 @@
 package nlmxdr
 
 import (
-	"bytes"
-	"encoding/hex"
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/gonfs/gonfs/xdr"
+	"github.com/gonfs/gonfs/xdr/xdrtest"
 )
 
-// golden is a value and its encoding worked out by hand from the RFC and
-// RFC 4506, independent of the generator. A row with err set holds bytes
-// the definition forbids: decoding them into v must fail with err.
 type golden struct {
-	name string
-	v    xdr.Codec
-	hex  string // spaces are ignored
-	err  error
-}
-
-// checkGolden encodes each value and compares with the hand-made bytes,
-// then decodes those bytes into a fresh value and checks it encodes the
-// same, so both directions are pinned to the wire format.
-func checkGolden(t *testing.T, rows []golden) {
-	t.Helper()
-	for _, tc := range rows {
-		t.Run(tc.name, func(t *testing.T) {
-			want, err := hex.DecodeString(strings.ReplaceAll(tc.hex, " ", ""))
-			if err != nil {
-				t.Fatalf("bad hex in test: %v", err)
-			}
-			dec := reflect.New(reflect.TypeOf(tc.v).Elem()).Interface().(xdr.Codec)
-			if tc.err != nil {
-				if err := xdr.Unmarshal(want, dec); !errors.Is(err, tc.err) {
-					t.Fatalf("decode: got %v, want %v", err, tc.err)
-				}
-				return
-			}
-			if got := xdr.Marshal(nil, tc.v); !bytes.Equal(got, want) {
-				t.Fatalf("encode:\n got %x\nwant %x", got, want)
-			}
-			if err := xdr.Unmarshal(want, dec); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if got := xdr.Marshal(nil, dec); !bytes.Equal(got, want) {
-				t.Fatalf("decode then encode:\n got %x\nwant %x", got, want)
-			}
-		})
-	}
+	Name string
+	V    xdr.Codec
+	Hex  string // spaces are ignored
+	Err  error
 }
 
 // lock is the nlm4_lock used below and its 56-byte encoding.
@@ -59,7 +22,7 @@ var lock = Nlm4Lock{CallerName: "client", Fh: Netobj{0xaa, 0xbb, 0xcc, 0xdd}, Oh
 const lockHex = "00000006 636c69656e740000 00000004 aabbccdd 00000002 6f310000 0000002a 0000000100000000 0000000000000000"
 
 func TestGolden(t *testing.T) {
-	checkGolden(t, []golden{
+	xdrtest.CheckGolden(t, []golden{
 		{"nlm4_lock", &lock, lockHex, nil},
 		{"nlm4_lockargs blocking exclusive", &Nlm4Lockargs{Cookie: Netobj{1, 2, 3, 4}, Block: true, Exclusive: true,
 			Alock: lock, Reclaim: false, State: 3},

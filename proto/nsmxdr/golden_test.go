@@ -1,61 +1,24 @@
 package nsmxdr
 
 import (
-	"bytes"
-	"encoding/hex"
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/gonfs/gonfs/xdr"
+	"github.com/gonfs/gonfs/xdr/xdrtest"
 )
 
-// golden is a value and its encoding worked out by hand from the RFC and
-// RFC 4506, independent of the generator. A row with err set holds bytes
-// the definition forbids: decoding them into v must fail with err.
 type golden struct {
-	name string
-	v    xdr.Codec
-	hex  string // spaces are ignored
-	err  error
-}
-
-// checkGolden encodes each value and compares with the hand-made bytes,
-// then decodes those bytes into a fresh value and checks it encodes the
-// same, so both directions are pinned to the wire format.
-func checkGolden(t *testing.T, rows []golden) {
-	t.Helper()
-	for _, tc := range rows {
-		t.Run(tc.name, func(t *testing.T) {
-			want, err := hex.DecodeString(strings.ReplaceAll(tc.hex, " ", ""))
-			if err != nil {
-				t.Fatalf("bad hex in test: %v", err)
-			}
-			dec := reflect.New(reflect.TypeOf(tc.v).Elem()).Interface().(xdr.Codec)
-			if tc.err != nil {
-				if err := xdr.Unmarshal(want, dec); !errors.Is(err, tc.err) {
-					t.Fatalf("decode: got %v, want %v", err, tc.err)
-				}
-				return
-			}
-			if got := xdr.Marshal(nil, tc.v); !bytes.Equal(got, want) {
-				t.Fatalf("encode:\n got %x\nwant %x", got, want)
-			}
-			if err := xdr.Unmarshal(want, dec); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if got := xdr.Marshal(nil, dec); !bytes.Equal(got, want) {
-				t.Fatalf("decode then encode:\n got %x\nwant %x", got, want)
-			}
-		})
-	}
+	Name string
+	V    xdr.Codec
+	Hex  string // spaces are ignored
+	Err  error
 }
 
 func TestGolden(t *testing.T) {
 	priv := [16]byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}
 	const privHex = "0102030405060708090a0b0c0d0e0f10"
-	checkGolden(t, []golden{
+	xdrtest.CheckGolden(t, []golden{
 		// SM_MON from lockd: watch "server", call back NLM (100021) v4
 		// procedure 16 on "client".
 		{"mon", &Mon{MonId: MonId{MonName: "server", MyId: MyId{MyName: "client", MyProg: 100021, MyVers: 4, MyProc: 16}},

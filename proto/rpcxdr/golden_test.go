@@ -1,55 +1,18 @@
 package rpcxdr
 
 import (
-	"bytes"
-	"encoding/hex"
-	"errors"
-	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/gonfs/gonfs/xdr"
+	"github.com/gonfs/gonfs/xdr/xdrtest"
 )
 
-// golden is a value and its encoding worked out by hand from the RFC and
-// RFC 4506, independent of the generator. A row with err set holds bytes
-// the definition forbids: decoding them into v must fail with err.
 type golden struct {
-	name string
-	v    xdr.Codec
-	hex  string // spaces are ignored
-	err  error
-}
-
-// checkGolden encodes each value and compares with the hand-made bytes,
-// then decodes those bytes into a fresh value and checks it encodes the
-// same, so both directions are pinned to the wire format.
-func checkGolden(t *testing.T, rows []golden) {
-	t.Helper()
-	for _, tc := range rows {
-		t.Run(tc.name, func(t *testing.T) {
-			want, err := hex.DecodeString(strings.ReplaceAll(tc.hex, " ", ""))
-			if err != nil {
-				t.Fatalf("bad hex in test: %v", err)
-			}
-			dec := reflect.New(reflect.TypeOf(tc.v).Elem()).Interface().(xdr.Codec)
-			if tc.err != nil {
-				if err := xdr.Unmarshal(want, dec); !errors.Is(err, tc.err) {
-					t.Fatalf("decode: got %v, want %v", err, tc.err)
-				}
-				return
-			}
-			if got := xdr.Marshal(nil, tc.v); !bytes.Equal(got, want) {
-				t.Fatalf("encode:\n got %x\nwant %x", got, want)
-			}
-			if err := xdr.Unmarshal(want, dec); err != nil {
-				t.Fatalf("decode: %v", err)
-			}
-			if got := xdr.Marshal(nil, dec); !bytes.Equal(got, want) {
-				t.Fatalf("decode then encode:\n got %x\nwant %x", got, want)
-			}
-		})
-	}
+	Name string
+	V    xdr.Codec
+	Hex  string // spaces are ignored
+	Err  error
 }
 
 // authsys is the AUTH_SYS body used below: 36 bytes.
@@ -58,7 +21,7 @@ var authsys = AuthsysParms{Stamp: 1, Machinename: "client", Uid: 1000, Gid: 1000
 const authsysHex = "00000001 00000006 636c69656e740000 000003e8 000003e8 00000002 000003e8 0000001b"
 
 func TestGolden(t *testing.T) {
-	checkGolden(t, []golden{
+	xdrtest.CheckGolden(t, []golden{
 		{"call NFSPROC3_NULL AUTH_NONE", &RpcMsg{Xid: 0x12345678, Body: RpcMsgBody{
 			Mtype: CALL,
 			Cbody: CallBody{Rpcvers: RPC_MSG_VERSION, Prog: 100003, Vers: 3, Proc: 0,

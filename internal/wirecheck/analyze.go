@@ -1,0 +1,283 @@
+package wirecheck
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/exec"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Report is what tshark made of a capture.
+type Report struct {
+	// File is the capture analysed.
+	File string
+	// Frames counts the frames to or from the analysed ports.
+	Frames int
+	// Calls and Replies count the RPC messages tshark dissected.
+	Calls, Replies int
+	// Unmatched lists calls no reply answered and replies to no captured
+	// call.
+	Unmatched []Problem
+	// Malformed lists frames tshark's dissectors failed on.
+	Malformed []Problem
+	// Errors lists other expert-info items of severity error.
+	Errors []Problem
+	// Dropped counts frames the kernel dropped during a live capture (as
+	// tshark reported it); a nonzero count explains Unmatched and Errors
+	// that are not the server's fault.
+	Dropped int
+}
+
+// Problem is one finding of a Report.
+type Problem struct {
+	Frame  int    // frame number in the capture, from 1
+	XID    uint32 // the RPC xid, when the problem is about one message
+	Detail string
+}
+
+func (p Problem) String() string {
+	if p.XID != 0 {
+		return fmt.Sprintf("frame %d xid 0x%08x: %s", p.Frame, p.XID, p.Detail)
+	}
+	return fmt.Sprintf("frame %d: %s", p.Frame, p.Detail)
+}
+
+// OK reports whether the capture has no problem at all (and lost no frame).
+func (r Report) OK() bool {
+	return len(r.Unmatched) == 0 && len(r.Malformed) == 0 && len(r.Errors) == 0 && r.Dropped == 0
+}
+
+// maxListed bounds the problems of each kind String lists.
+const maxListed = 20
+
+// String summarizes the report on one line and lists its problems, at most
+// maxListed of each kind.
+func (r Report) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d frames, %d calls, %d replies; %d unmatched, %d malformed, %d errors",
+		r.File, r.Frames, r.Calls, r.Replies, len(r.Unmatched), len(r.Malformed), len(r.Errors))
+	if r.Dropped > 0 {
+		fmt.Fprintf(&b, ", %d frames dropped by the kernel", r.Dropped)
+	}
+	for _, l := range []struct {
+		name string
+		ps   []Problem
+	}{{"unmatched", r.Unmatched}, {"malformed", r.Malformed}, {"error", r.Errors}} {
+		for i, p := range l.ps {
+			if i == maxListed {
+				fmt.Fprintf(&b, "\n  %s: ... %d more", l.name, len(l.ps)-maxListed)
+				break
+			}
+			fmt.Fprintf(&b, "\n  %s: %s", l.name, p)
+		}
+	}
+	return b.String()
+}
+
+// Err returns nil for a report that is OK, else an error carrying String.
+func (r Report) Err() error {
+	if r.OK() {
+		return nil
+	}
+	return errors.New(r.String())
+}
+
+// Expert-info severities as tshark prints them (epan/proto.h PI_ERROR).
+const severityError = 0x00800000
+
+// fields are the columns Analyze asks tshark for, in this order.
+var fields = []string{
+	"frame.number",
+	"tcp.stream",
+	"udp.stream",
+	"rpc.xid",
+	"rpc.msgtyp",
+	"_ws.malformed",
+	"_ws.expert.severity",
+	"_ws.expert.message",
+	"rpc.continuation_data",
+}
+
+// aggregator separates the occurrences of one field: a control character
+// no expert message contains, unlike tshark's default comma.
+const aggregator = "\x1f"
+
+// Analyze runs tshark over a capture file with ports decoded as ONC RPC on
+// TCP and UDP and reports what it finds on those ports (see the package
+// documentation).
+func Analyze(ctx context.Context, file string, ports ...int) (Report, error) {
+	rep := Report{File: file}
+	if len(ports) == 0 {
+		return rep, errors.New("wirecheck: Analyze needs a port")
+	}
+	bin, err := exec.LookPath("tshark")
+	if err != nil {
+		return rep, fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	args := []string{"-r", file, "-n", "-T", "fields", "-E", "separator=/t",
+		"-E", "occurrence=a", "-E", "aggregator=" + aggregator, "-E", "quote=n"}
+	var only []string
+	for _, p := range ports {
+		args = append(args, "-d", fmt.Sprintf("tcp.port==%d,rpc", p), "-d", fmt.Sprintf("udp.port==%d,rpc", p))
+		only = append(only, fmt.Sprintf("tcp.port==%d || udp.port==%d", p, p))
+	}
+	args = append(args, "-Y", strings.Join(only, " || "))
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return rep, fmt.Errorf("wirecheck: %w", err)
+	}
+	if err := cmd.Start(); err != nil {
+		return rep, fmt.Errorf("wirecheck: %w", err)
+	}
+	perr := parseFields(out, &rep)
+	if perr != nil {
+		io.Copy(io.Discard, out)
+	}
+	if err := cmd.Wait(); err != nil {
+		return rep, fmt.Errorf("wirecheck: tshark -r %s: %w: %s", file, err, strings.TrimSpace(stderr.String()))
+	}
+	return rep, perr
+}
+
+// rpcKey names one RPC exchange: the xid on one TCP connection or UDP
+// conversation (tshark's stream index).
+type rpcKey struct {
+	stream string
+	xid    uint32
+}
+
+// parseFields reads tshark's field lines (in the order of fields) into
+// rep and pairs calls with replies.
+func parseFields(r io.Reader, rep *Report) error {
+	calls := map[rpcKey]int{} // call → frame of its first sending
+	replied := map[rpcKey]bool{}
+	var replies []struct {
+		key   rpcKey
+		frame int
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			continue
+		}
+		col := strings.Split(line, "\t")
+		if len(col) != len(fields) {
+			return fmt.Errorf("wirecheck: tshark line with %d fields, want %d: %q", len(col), len(fields), line)
+		}
+		frame, err := strconv.Atoi(col[0])
+		if err != nil {
+			return fmt.Errorf("wirecheck: tshark line %q: %w", line, err)
+		}
+		rep.Frames++
+		stream := "tcp/" + col[1]
+		if col[1] == "" {
+			stream = "udp/" + col[2]
+		}
+		xids, types := split(col[3]), split(col[4])
+		if len(xids) != len(types) {
+			rep.Errors = append(rep.Errors, Problem{Frame: frame,
+				Detail: fmt.Sprintf("%d RPC xids but %d message types", len(xids), len(types))})
+		}
+		for i := range min(len(xids), len(types)) {
+			xid, err := parseUint32(xids[i])
+			if err != nil {
+				return fmt.Errorf("wirecheck: frame %d: xid %q: %w", frame, xids[i], err)
+			}
+			k := rpcKey{stream, xid}
+			switch types[i] {
+			case "0":
+				rep.Calls++
+				if _, ok := calls[k]; !ok {
+					calls[k] = frame
+				}
+			case "1":
+				rep.Replies++
+				replied[k] = true
+				replies = append(replies, struct {
+					key   rpcKey
+					frame int
+				}{k, frame})
+			default:
+				rep.Errors = append(rep.Errors, Problem{Frame: frame, XID: xid,
+					Detail: "RPC message type " + types[i]})
+			}
+		}
+		if col[8] != "" {
+			// On a port decoded as RPC, bytes the dissector cannot
+			// frame as a message: a reply whose call it never saw, a
+			// call of a program it does not know, or garbage.
+			rep.Unmatched = append(rep.Unmatched, Problem{Frame: frame,
+				Detail: "RPC data tshark cannot dissect on " + stream + ": " + abbrev(col[8])})
+		}
+		msgs := split(col[7])
+		sevs := split(col[6])
+		if col[5] != "" {
+			rep.Malformed = append(rep.Malformed, Problem{Frame: frame, Detail: strings.Join(msgs, "; ")})
+			continue
+		}
+		for i, s := range sevs {
+			v, err := parseUint32(s)
+			if err != nil {
+				return fmt.Errorf("wirecheck: frame %d: severity %q: %w", frame, s, err)
+			}
+			if v >= severityError {
+				m := ""
+				if i < len(msgs) {
+					m = msgs[i]
+				}
+				rep.Errors = append(rep.Errors, Problem{Frame: frame, Detail: m})
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("wirecheck: reading tshark: %w", err)
+	}
+	for k, f := range calls {
+		if !replied[k] {
+			rep.Unmatched = append(rep.Unmatched, Problem{Frame: f, XID: k.xid, Detail: "call without reply on " + k.stream})
+		}
+	}
+	for _, r := range replies {
+		if _, ok := calls[r.key]; !ok {
+			rep.Unmatched = append(rep.Unmatched, Problem{Frame: r.frame, XID: r.key.xid, Detail: "reply to no captured call on " + r.key.stream})
+		}
+	}
+	sort.Slice(rep.Unmatched, func(i, j int) bool { return rep.Unmatched[i].Frame < rep.Unmatched[j].Frame })
+	return nil
+}
+
+// abbrev shortens a hex dump for a Problem.
+func abbrev(hex string) string {
+	hex = strings.ReplaceAll(hex, aggregator, " ")
+	if len(hex) > 48 {
+		return hex[:48] + "..."
+	}
+	return hex
+}
+
+func split(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, aggregator)
+}
+
+// parseUint32 reads a decimal or 0x-prefixed hexadecimal field value.
+func parseUint32(s string) (uint32, error) {
+	v, err := strconv.ParseUint(s, 0, 32)
+	return uint32(v), err
+}

@@ -1,0 +1,64 @@
+// Package wirecheck uses tshark, Wireshark's dissectors, as an independent
+// judge of what gonfs puts on the wire: it captures the traffic of a test
+// run on one server port and then reports the frames Wireshark finds
+// malformed, its expert-info errors, and ONC RPC calls and replies it cannot
+// pair with each other. Our own decoders cannot find a bug they share with
+// our encoders; a dissector written by other people can.
+//
+// # Use
+//
+//	c, err := wirecheck.Start(ctx, "lo", port, t.TempDir())
+//	if errors.Is(err, wirecheck.ErrUnavailable) {
+//		t.Skip(err) // no tshark, or no permission to capture
+//	}
+//	... run the interop traffic against 127.0.0.1:port ...
+//	rep, err := c.Stop()
+//	if err != nil { t.Fatal(err) }
+//	if !rep.OK() { t.Errorf("wire check: %s", rep) }
+//
+// API:
+//
+//	func Start(ctx context.Context, iface string, port int, dir string) (*Capture, error)
+//	func (c *Capture) Path() string
+//	func (c *Capture) Stop() (Report, error)
+//	func Analyze(ctx context.Context, file string, ports ...int) (Report, error)
+//	type Report struct {
+//		File                        string
+//		Frames, Calls, Replies      int
+//		Unmatched, Malformed, Errors []Problem
+//	}
+//	func (r Report) OK() bool
+//	func (r Report) String() string
+//	type Problem struct { Frame int; XID uint32; Detail string }
+//
+// Start runs `tshark -i IFACE -f "port P or udp port M" -F pcap -w -` and
+// copies the stream to DIR/capture-P.pcap. Port M belongs to a UDP socket
+// of the Capture itself: Start returns only once a marker datagram sent to
+// it has come back through tshark, so nothing the caller sends afterwards is
+// missed, and Stop sends a second marker and waits for it before ending
+// tshark, so every frame sent before Stop is in the file (libpcap hands
+// packets over in blocks, and ending the capture at once would lose the
+// last block). The capture needs root or CAP_NET_RAW for dumpcap; Start
+// returns an error wrapping ErrUnavailable when tshark is missing or may not
+// capture, so that tests can skip.
+//
+// Analyze (which Stop calls) runs tshark once over the file with port P
+// decoded as ONC RPC over both TCP and UDP (`-d tcp.port==P,rpc -d
+// udp.port==P,rpc`: Wireshark only guesses RPC on well-known ports) and
+// reads, per frame, the RPC xids and message types, `_ws.malformed` and the
+// expert-info severities. A call is matched by a reply with the same xid on
+// the same TCP connection or UDP conversation; a call without a reply, and a
+// reply without a captured call, are Unmatched. A frame with a
+// `_ws.malformed` item is Malformed; other expert items of severity error
+// are Errors. Warnings (resets, retransmissions) are not problems.
+//
+// Traffic that ends abruptly on purpose (a test that closes a connection
+// with a call outstanding) shows up as Unmatched: run such tests outside a
+// capture, or judge the Report accordingly.
+//
+// # Concurrency
+//
+// A Capture is used by one goroutine: Start, then Stop once. Analyze may be
+// called from any goroutine. Each Capture runs one tshark process and one
+// goroutine copying its output until Stop.
+package wirecheck
