@@ -58,20 +58,33 @@ func postOp(e *namespace.Export, a *vfs.Attr, ok bool) nfs3xdr.PostOpAttr {
 // postOpOf fetches attributes for a post_op_attr; a failure just leaves
 // them out (they are optional in every reply).
 func (s *Server) postOpOf(rq *request, h vfs.Handle) nfs3xdr.PostOpAttr {
-	if rq.e == nil || h == nil {
+	return postOpIn(rq, rq.e, h)
+}
+
+// postOpIn is postOpOf for a handle of export e, which procedures with two
+// handles (RENAME, LINK) name explicitly: rq.e is the export of the last
+// handle resolved, and a handle means another file, or none, in the
+// backend of another export.
+func postOpIn(rq *request, e *namespace.Export, h vfs.Handle) nfs3xdr.PostOpAttr {
+	if e == nil || h == nil {
 		return nfs3xdr.PostOpAttr{}
 	}
-	a, err := rq.e.FS.GetAttr(rq.ctx, h)
-	return postOp(rq.e, &a, err == nil)
+	a, err := e.FS.GetAttr(rq.ctx, h)
+	return postOp(e, &a, err == nil)
 }
 
 // preOp captures the attributes weak cache consistency reports from before
 // an operation (RFC 1813 §2.6 wcc_data).
 func (s *Server) preOp(rq *request, h vfs.Handle) nfs3xdr.PreOpAttr {
-	if rq.e == nil || h == nil {
+	return preOpIn(rq, rq.e, h)
+}
+
+// preOpIn is preOp for a handle of export e (see postOpIn).
+func preOpIn(rq *request, e *namespace.Export, h vfs.Handle) nfs3xdr.PreOpAttr {
+	if e == nil || h == nil {
 		return nfs3xdr.PreOpAttr{}
 	}
-	a, err := rq.e.FS.GetAttr(rq.ctx, h)
+	a, err := e.FS.GetAttr(rq.ctx, h)
 	if err != nil {
 		return nfs3xdr.PreOpAttr{}
 	}
@@ -80,11 +93,18 @@ func (s *Server) preOp(rq *request, h vfs.Handle) nfs3xdr.PreOpAttr {
 }
 
 func (s *Server) wcc(rq *request, h vfs.Handle, before nfs3xdr.PreOpAttr) nfs3xdr.WccData {
-	return nfs3xdr.WccData{Before: before, After: s.postOpOf(rq, h)}
+	return wccIn(rq, rq.e, h, before)
 }
 
-// setAttr converts a sattr3 to the backend's form.
-func setAttr(sa *nfs3xdr.Sattr3) (vfs.SetAttr, error) {
+// wccIn is wcc for a handle of export e (see postOpIn).
+func wccIn(rq *request, e *namespace.Export, h vfs.Handle, before nfs3xdr.PreOpAttr) nfs3xdr.WccData {
+	return nfs3xdr.WccData{Before: before, After: postOpIn(rq, e, h)}
+}
+
+// setAttr converts a sattr3 to the backend's form. Mode bits above 07777
+// (the file type, which a client has no business sending) are ignored, as
+// knfsd does.
+func setAttr(sa *nfs3xdr.Sattr3) vfs.SetAttr {
 	var s vfs.SetAttr
 	if sa.Mode.SetIt {
 		m := uint32(sa.Mode.Mode) & 07777
@@ -114,10 +134,7 @@ func setAttr(sa *nfs3xdr.Sattr3) (vfs.SetAttr, error) {
 	case nfs3xdr.SET_TO_CLIENT_TIME:
 		s.Mtime, s.MtimeTime = vfs.TimeClient, fromNfstime(sa.Mtime.Mtime)
 	}
-	if s.Mode != nil && *s.Mode > 07777 {
-		return s, errInval
-	}
-	return s, nil
+	return s
 }
 
 // checkModify asks the conflict checker, if any, before a change to h.

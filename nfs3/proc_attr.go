@@ -10,7 +10,7 @@ import (
 // GETATTR, RFC 1813 §3.3.1.
 func (s *Server) getattr(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.GETATTR3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.GETATTR3res
@@ -30,7 +30,7 @@ func (s *Server) getattr(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Statu
 // with the file's; a mismatch is NFS3ERR_NOT_SYNC and changes nothing.
 func (s *Server) setattr(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.SETATTR3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.SETATTR3res
@@ -61,15 +61,19 @@ func (s *Server) doSetattr(rq *request, h vfs.Handle, args *nfs3xdr.SETATTR3args
 	if err := rq.writable(); err != nil {
 		return err
 	}
-	set, err := setAttr(&args.NewAttributes)
-	if err != nil {
-		return err
-	}
+	set := setAttr(&args.NewAttributes)
 	if args.Guard.Check {
+		ctime := before.Attributes.Ctime
 		if !before.AttributesFollow {
-			return errNotSync
+			// The file's attributes could not be read: report why
+			// (a stale handle, say) rather than a guard mismatch.
+			a, err := rq.e.FS.GetAttr(rq.ctx, h)
+			if err != nil {
+				return err
+			}
+			ctime = nfstime(a.Ctime)
 		}
-		if before.Attributes.Ctime != args.Guard.ObjCtime {
+		if ctime != args.Guard.ObjCtime {
 			return errNotSync
 		}
 	}
@@ -78,7 +82,7 @@ func (s *Server) doSetattr(rq *request, h vfs.Handle, args *nfs3xdr.SETATTR3args
 			return err
 		}
 	}
-	_, err = rq.e.FS.SetAttr(rq.ctx, &rq.acc.Cred, h, set)
+	_, err := rq.e.FS.SetAttr(rq.ctx, &rq.acc.Cred, h, set)
 	return err
 }
 
@@ -86,7 +90,7 @@ func (s *Server) doSetattr(rq *request, h vfs.Handle, args *nfs3xdr.SETATTR3args
 // identity; a read-only export takes away the rights to change anything.
 func (s *Server) access(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.ACCESS3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.ACCESS3res

@@ -30,6 +30,12 @@ func (s *Server) makeEntry(rq *request, where *nfs3xdr.Diropargs3, mk func(dir v
 		err = s.checkNewName(rq, where.Name)
 	}
 	if err == nil {
+		// A new name changes the directory, and CREATE UNCHECKED over an
+		// existing file truncates it: either may need a delegation
+		// recalled first.
+		err = s.checkNameChange(rq, dir, string(where.Name))
+	}
+	if err == nil {
 		var h vfs.Handle
 		var a vfs.Attr
 		if h, a, err = mk(dir, string(where.Name)); err == nil {
@@ -48,17 +54,14 @@ func (s *Server) makeEntry(rq *request, where *nfs3xdr.Diropargs3, mk func(dir v
 // up with a SETATTR that sets the real times.
 func (s *Server) create(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.CREATE3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.CREATE3res
 	c, err := s.makeEntry(rq, &args.Where, func(dir vfs.Handle, name string) (vfs.Handle, vfs.Attr, error) {
 		switch args.How.Mode {
 		case nfs3xdr.UNCHECKED, nfs3xdr.GUARDED:
-			set, err := setAttr(&args.How.ObjAttributes)
-			if err != nil {
-				return nil, vfs.Attr{}, err
-			}
+			set := setAttr(&args.How.ObjAttributes)
 			if set.Mode == nil {
 				m := uint32(0o644)
 				set.Mode = &m
@@ -108,15 +111,12 @@ func (s *Server) createExclusive(rq *request, dir vfs.Handle, name string, verf 
 // MKDIR, RFC 1813 §3.3.9.
 func (s *Server) mkdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.MKDIR3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.MKDIR3res
 	c, err := s.makeEntry(rq, &args.Where, func(dir vfs.Handle, name string) (vfs.Handle, vfs.Attr, error) {
-		set, err := setAttr(&args.Attributes)
-		if err != nil {
-			return nil, vfs.Attr{}, err
-		}
+		set := setAttr(&args.Attributes)
 		if set.Mode == nil {
 			m := uint32(0o755)
 			set.Mode = &m
@@ -134,7 +134,7 @@ func (s *Server) mkdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status 
 // never follows it.
 func (s *Server) symlink(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.SYMLINK3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.SYMLINK3res
@@ -142,10 +142,7 @@ func (s *Server) symlink(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Statu
 		if len(args.Symlink.SymlinkData) == 0 {
 			return nil, vfs.Attr{}, errInval
 		}
-		set, err := setAttr(&args.Symlink.SymlinkAttributes)
-		if err != nil {
-			return nil, vfs.Attr{}, err
-		}
+		set := setAttr(&args.Symlink.SymlinkAttributes)
 		set.Mode = nil // a symlink's mode means nothing on Linux
 		return rq.e.FS.Symlink(rq.ctx, &rq.acc.Cred, dir, name, string(args.Symlink.SymlinkData), set)
 	})
@@ -160,7 +157,7 @@ func (s *Server) symlink(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Statu
 // NFS3ERR_BADTYPE.
 func (s *Server) mknod(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.MKNOD3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.MKNOD3res
@@ -178,10 +175,7 @@ func (s *Server) mknod(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status 
 			badType = true
 			return nil, vfs.Attr{}, errInval
 		}
-		set, err := setAttr(sattr)
-		if err != nil {
-			return nil, vfs.Attr{}, err
-		}
+		set := setAttr(sattr)
 		if set.Mode == nil {
 			m := uint32(0o644)
 			set.Mode = &m

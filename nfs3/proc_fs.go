@@ -10,7 +10,7 @@ import (
 // FSSTAT, RFC 1813 §3.3.18.
 func (s *Server) fsstat(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.FSSTAT3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.FSSTAT3res
@@ -31,14 +31,29 @@ func (s *Server) fsstat(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 	return sunrpc.Success
 }
 
+// fileAttrs resolves fh and reads its attributes. FSINFO and PATHCONF
+// answer from the export's fixed properties, so this is what makes a
+// stale handle NFS3ERR_STALE there too.
+func (s *Server) fileAttrs(rq *request, fh *nfs3xdr.NfsFh3) (nfs3xdr.PostOpAttr, error) {
+	h, err := s.file(rq, fh)
+	if err != nil {
+		return nfs3xdr.PostOpAttr{}, err
+	}
+	a, err := rq.e.FS.GetAttr(rq.ctx, h)
+	if err != nil {
+		return nfs3xdr.PostOpAttr{}, err
+	}
+	return postOp(rq.e, &a, true), nil
+}
+
 // FSINFO, RFC 1813 §3.3.19.
 func (s *Server) fsinfo(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.FSINFO3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.FSINFO3res
-	h, err := s.file(rq, &args.Fsroot)
+	post, err := s.fileAttrs(rq, &args.Fsroot)
 	if err == nil {
 		info := rq.e.Info
 		props := uint32(nfs3xdr.FSF3_HOMOGENEOUS | nfs3xdr.FSF3_CANSETTIME)
@@ -59,7 +74,6 @@ func (s *Server) fsinfo(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 		}
 	}
 	res.Status = s.status(rq, err)
-	post := s.postOpOf(rq, h)
 	res.Resok.ObjAttributes, res.Resfail.ObjAttributes = post, post
 	res.Encode(w)
 	return sunrpc.Success
@@ -68,11 +82,11 @@ func (s *Server) fsinfo(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 // PATHCONF, RFC 1813 §3.3.20.
 func (s *Server) pathconf(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.PATHCONF3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.PATHCONF3res
-	h, err := s.file(rq, &args.Object)
+	post, err := s.fileAttrs(rq, &args.Object)
 	if err == nil {
 		info := rq.e.Info
 		res.Resok = nfs3xdr.PATHCONF3resok{
@@ -85,7 +99,6 @@ func (s *Server) pathconf(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Stat
 		}
 	}
 	res.Status = s.status(rq, err)
-	post := s.postOpOf(rq, h)
 	res.Resok.ObjAttributes, res.Resfail.ObjAttributes = post, post
 	res.Encode(w)
 	return sunrpc.Success

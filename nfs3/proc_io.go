@@ -19,7 +19,7 @@ const readHeader = 4 + 4 + 84 + 4 + 4 + 4
 // data is copied once, from the kernel into the reply.
 func (s *Server) read(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.READ3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	h, err := s.file(rq, &args.File)
@@ -44,7 +44,17 @@ func (s *Server) read(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 		res.Encode(w)
 		return sunrpc.Success
 	}
-	count := min(int(args.Count), maxIO)
+	// Reserve no more than the file holds: a client reading a small file
+	// with rsize-sized requests would otherwise make every reply buffer
+	// 1 MiB. A file that grows meanwhile just gives a short read, which
+	// the client continues (eof is false).
+	want := min(uint64(args.Count), maxIO)
+	if off := uint64(args.Offset); off >= a.Size {
+		want = 0
+	} else {
+		want = min(want, a.Size-off)
+	}
+	count := int(want)
 	w.Buf = slices.Grow(w.Buf, readHeader+count+3)
 	start := len(w.Buf) + readHeader
 	data := w.Buf[start : start+count]
@@ -96,7 +106,7 @@ func stableHow(st vfs.Stability) nfs3xdr.StableHow {
 // after a restart writes the data again before trusting COMMIT.
 func (s *Server) write(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.WRITE3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	if args.Stable > nfs3xdr.FILE_SYNC || args.Stable < nfs3xdr.UNSTABLE {
@@ -137,7 +147,7 @@ func (s *Server) write(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status 
 // fsync has no narrower form that also covers metadata.
 func (s *Server) commit(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.COMMIT3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.COMMIT3res

@@ -11,7 +11,7 @@ import (
 // the backend never walks out of the tree it serves.
 func (s *Server) lookup(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.LOOKUP3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.LOOKUP3res
@@ -38,7 +38,7 @@ func (s *Server) lookup(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 // READLINK, RFC 1813 §3.3.5.
 func (s *Server) readlink(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.READLINK3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.READLINK3res

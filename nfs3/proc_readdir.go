@@ -38,10 +38,15 @@ var entryBufs = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return
 // dirLister gathers the entries of one READDIR or READDIRPLUS reply within
 // its byte budgets, encoding them as it goes.
 type dirLister struct {
-	s        *Server
-	rq       *request
-	dir      vfs.Handle
-	plus     bool
+	s    *Server
+	rq   *request
+	dir  vfs.Handle
+	plus bool // READDIRPLUS: entries have attribute and handle slots
+	// search says the caller may look names up in dir, without which
+	// READDIRPLUS gives no entry's handle or attributes: a handle would
+	// let the caller reach a file that its missing x permission on the
+	// directory keeps it from (knfsd's entry lookup fails the same way).
+	search   bool
 	maxBytes int // budget for the whole reply
 	maxDir   int // READDIRPLUS dircount: budget for fileid, name and cookie
 	used     int
@@ -98,21 +103,29 @@ func (l *dirLister) list(cookie uint64, dirAttr *vfs.Attr) (eof bool, err error)
 	}
 	if cookie <= cookieDot {
 		ph, pa, err := fs.Lookup(l.rq.ctx, cred, l.dir, "..")
-		if err != nil {
+		ppa := &pa
+		switch {
+		case errIs(err, errAcces):
+			// Listing needs r, looking up ".." needs x: a caller with
+			// only r still gets the names (as from readdir(2)), and ".."
+			// goes without handle and attributes, with the directory's
+			// own fileid standing in for its parent's.
+			ph, ppa, pa.FileID = nil, nil, dirAttr.FileID
+		case err != nil:
 			return false, err
 		}
-		if !l.plus {
-			ph = nil
+		if !l.search {
+			ph, ppa = nil, nil
 		}
-		if !l.add("..", pa.FileID, cookieDotDot, ph, &pa) {
+		if !l.add("..", pa.FileID, cookieDotDot, ph, ppa) {
 			return false, nil
 		}
 	}
 	if cookie <= cookieDotDot {
 		cookie = 0
 	}
-	err = fs.ReadDir(l.rq.ctx, cred, l.dir, cookie, l.plus, func(e *vfs.DirEntry) bool {
-		if l.plus && e.Handle != nil {
+	err = fs.ReadDir(l.rq.ctx, cred, l.dir, cookie, l.search, func(e *vfs.DirEntry) bool {
+		if l.search && e.Handle != nil {
 			return l.add(e.Name, e.FileID, e.Cookie, e.Handle, &e.Attr)
 		}
 		return l.add(e.Name, e.FileID, e.Cookie, nil, nil)
@@ -140,8 +153,14 @@ func (s *Server) readdirCommon(rq *request, w *xdr.Writer, fh *nfs3xdr.NfsFh3, c
 		}
 		entryBufs.Put(bufp)
 	}()
+	search := false
+	if err == nil && plus {
+		var got uint32
+		got, err = rq.e.FS.Access(rq.ctx, &rq.acc.Cred, dir, vfs.AccessLookup)
+		search = got&vfs.AccessLookup != 0
+	}
 	if err == nil {
-		l = &dirLister{s: s, rq: rq, dir: dir, plus: plus, w: xdr.Writer{Buf: (*bufp)[:0]},
+		l = &dirLister{s: s, rq: rq, dir: dir, plus: plus, search: search, w: xdr.Writer{Buf: (*bufp)[:0]},
 			maxBytes: min(maxBytes, maxIO) - dirHeaderSize - dirTrailerSize, maxDir: maxDir}
 		eof, err = l.list(cookie, &dirAttr)
 		if err == nil && l.n == 0 && !eof {
@@ -173,7 +192,7 @@ func (tooSmall) Error() string { return "reply budget too small for one entry" }
 // READDIR, RFC 1813 §3.3.16.
 func (s *Server) readdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.READDIR3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	s.readdirCommon(rq, w, &args.Dir, uint64(args.Cookie), int(args.Count), 0, false)
@@ -183,7 +202,7 @@ func (s *Server) readdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Statu
 // READDIRPLUS, RFC 1813 §3.3.17.
 func (s *Server) readdirplus(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.READDIRPLUS3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	s.readdirCommon(rq, w, &args.Dir, uint64(args.Cookie), int(args.Maxcount), int(args.Dircount), true)

@@ -3,6 +3,7 @@ package nfs3
 import (
 	"syscall"
 
+	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
@@ -37,7 +38,7 @@ func (s *Server) unlinkEntry(rq *request, obj *nfs3xdr.Diropargs3, rm func(dir v
 // REMOVE, RFC 1813 §3.3.12.
 func (s *Server) remove(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.REMOVE3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	wcc, err := s.unlinkEntry(rq, &args.Object, func(dir vfs.Handle, name string) error {
@@ -52,7 +53,7 @@ func (s *Server) remove(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 // RMDIR, RFC 1813 §3.3.13.
 func (s *Server) rmdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.RMDIR3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	wcc, err := s.unlinkEntry(rq, &args.Object, func(dir vfs.Handle, name string) error {
@@ -69,33 +70,40 @@ func (s *Server) rmdir(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status 
 // filesystems is NFS3ERR_XDEV.
 func (s *Server) rename(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.RENAME3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.RENAME3res
 	var fromBefore, toBefore nfs3xdr.PreOpAttr
 	var to vfs.Handle
+	// Each directory's wcc data is read in its own export: across exports
+	// the two handles belong to different backends, where one's bytes may
+	// name another file or none.
+	var fromE, toE *namespace.Export
 	from, err := s.file(rq, &args.From.Dir)
 	if err == nil {
+		fromE = rq.e
 		fromBefore = s.preOp(rq, from)
-		fromExport := rq.e
 		to, err = s.file(rq, &args.To.Dir)
-		if err == nil && rq.e != fromExport {
-			err = errXDev
+		if err == nil {
+			toE = rq.e
+			toBefore = s.preOp(rq, to)
+			if toE != fromE {
+				err = errXDev
+			}
 		}
 	}
 	if err == nil {
-		toBefore = s.preOp(rq, to)
 		err = rq.writable()
 	}
 	if err == nil {
 		err = s.checkName(rq, args.From.Name)
 	}
+	if err == nil && (args.From.Name == "." || args.From.Name == "..") {
+		err = errInval
+	}
 	if err == nil {
 		err = s.checkNewName(rq, args.To.Name)
-		if args.From.Name == "." || args.From.Name == ".." {
-			err = errInval
-		}
 	}
 	if err == nil {
 		err = s.checkNameChange(rq, from, string(args.From.Name))
@@ -107,7 +115,7 @@ func (s *Server) rename(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 		err = rq.e.FS.Rename(rq.ctx, &rq.acc.Cred, from, string(args.From.Name), to, string(args.To.Name))
 	}
 	res.Status = s.status(rq, err)
-	fw, tw := s.wcc(rq, from, fromBefore), s.wcc(rq, to, toBefore)
+	fw, tw := wccIn(rq, fromE, from, fromBefore), wccIn(rq, toE, to, toBefore)
 	res.Resok.FromdirWcc, res.Resok.TodirWcc = fw, tw
 	res.Resfail.FromdirWcc, res.Resfail.TodirWcc = fw, tw
 	res.Encode(w)
@@ -117,22 +125,26 @@ func (s *Server) rename(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 // LINK, RFC 1813 §3.3.15.
 func (s *Server) link(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	var args nfs3xdr.LINK3args
-	if !decode(r, &args) {
+	if args.Decode(r); r.Done() != nil {
 		return sunrpc.GarbageArgs
 	}
 	var res nfs3xdr.LINK3res
 	var before nfs3xdr.PreOpAttr
 	var dir vfs.Handle
+	var fileE, dirE *namespace.Export // as in rename
 	h, err := s.file(rq, &args.File)
 	if err == nil {
-		fileExport := rq.e
+		fileE = rq.e
 		dir, err = s.file(rq, &args.Link.Dir)
-		if err == nil && rq.e != fileExport {
-			err = errXDev
+		if err == nil {
+			dirE = rq.e
+			before = s.preOp(rq, dir)
+			if dirE != fileE {
+				err = errXDev
+			}
 		}
 	}
 	if err == nil {
-		before = s.preOp(rq, dir)
 		err = rq.writable()
 	}
 	if err == nil {
@@ -142,11 +154,14 @@ func (s *Server) link(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 		err = s.checkModify(rq, h)
 	}
 	if err == nil {
+		err = s.checkNameChange(rq, dir, string(args.Link.Name))
+	}
+	if err == nil {
 		err = rq.e.FS.Link(rq.ctx, &rq.acc.Cred, h, dir, string(args.Link.Name))
 	}
 	res.Status = s.status(rq, err)
-	post := s.postOpOf(rq, h)
-	wcc := s.wcc(rq, dir, before)
+	post := postOpIn(rq, fileE, h)
+	wcc := wccIn(rq, dirE, dir, before)
 	res.Resok.FileAttributes, res.Resok.LinkdirWcc = post, wcc
 	res.Resfail.FileAttributes, res.Resfail.LinkdirWcc = post, wcc
 	res.Encode(w)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"sync"
 	"syscall"
 	"time"
 
@@ -12,19 +13,20 @@ import (
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfserr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
 )
 
 // Transfer sizes advertised in FSINFO. One MiB is what the Linux client
-// uses at most; the RPC record limit leaves room for it.
+// uses at most; sunrpc.DefaultMaxRecordSize leaves room for a WRITE of it
+// with its header.
 const (
-	maxIO     = 1 << 20
-	prefIO    = 1 << 20
-	dirPref   = 64 << 10
-	ioMult    = 4096
-	maxRecord = maxIO + 64<<10
+	maxIO   = 1 << 20
+	prefIO  = 1 << 20
+	dirPref = 64 << 10
+	ioMult  = 4096
 )
 
 // Options configure a Server. The zero value works.
@@ -55,6 +57,8 @@ type Server struct {
 	now  func() time.Time
 	verf nfs3xdr.Writeverf3
 	cc   ConflictChecker
+
+	requests sync.Pool // of *request
 }
 
 // New returns an NFSv3 server for the exports of ns.
@@ -76,6 +80,10 @@ func New(ns *namespace.Namespace, opts Options) *Server {
 // WriteVerifier returns the verifier of this server instance.
 func (s *Server) WriteVerifier() [8]byte { return s.verf }
 
+// procFunc runs one procedure. Each decodes its arguments with a direct
+// call, "args.Decode(r); r.Done() != nil" meaning GARBAGE_ARGS (bytes left
+// over are garbage too, RFC 5531 §9), which keeps the arguments on the
+// stack where a call through xdr.Unmarshaler would not.
 type procFunc func(s *Server, rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status
 
 // procs is indexed by procedure number (RFC 1813 §3.3).
@@ -109,10 +117,18 @@ func (s *Server) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	if call.Proc >= uint32(len(procs)) {
 		return sunrpc.ProcUnavail
 	}
-	rq := &request{ctx: ctx, call: call}
-	var r xdr.Reader
-	r.Reset(call.Args)
-	return procs[call.Proc](s, rq, &r, w)
+	// The request, with its argument reader, is pooled: procedures are
+	// called through a table, so it would otherwise always be allocated.
+	rq, _ := s.requests.Get().(*request)
+	if rq == nil {
+		rq = new(request)
+	}
+	rq.ctx, rq.call = ctx, call
+	rq.r.Reset(call.Args)
+	st := procs[call.Proc](s, rq, &rq.r, w)
+	*rq = request{} // drop references to the call, whose buffers sunrpc reuses
+	s.requests.Put(rq)
+	return st
 }
 
 // Idempotent implements sunrpc.Idempotency: the procedures whose replay
@@ -129,30 +145,30 @@ func (s *Server) Idempotent(proc uint32) bool {
 	return true
 }
 
-// request is the per-call context of one procedure.
+// request is the per-call context of one procedure. It lives only while
+// the procedure runs (see ServeRPC).
 type request struct {
 	ctx  context.Context
 	call *sunrpc.Call
 	e    *namespace.Export
 	acc  namespace.Access
-}
-
-// decode decodes the whole argument body into v; leftover bytes are
-// garbage too (RFC 5531 §9: the arguments must match the procedure).
-func decode(r *xdr.Reader, v xdr.Unmarshaler) bool {
-	v.Decode(r)
-	return r.Done() == nil
+	r    xdr.Reader
 }
 
 // caller builds the namespace caller of a request.
 func caller(call *sunrpc.Call) namespace.Caller {
 	c := namespace.Caller{Addr: call.Remote}
 	switch call.Cred.Flavor {
-	case sunrpc.AUTH_SYS:
+	case rpcxdr.AUTH_SYS:
 		c.Flavor = exports.FlavorSys
-		c.UID, c.GID, c.Groups = call.Cred.Sys.UID, call.Cred.Sys.GID, call.Cred.Sys.GIDs
-	default:
+		c.UID, c.GID, c.Groups = call.Cred.Sys.Uid, call.Cred.Sys.Gid, call.Cred.Sys.Gids
+	case rpcxdr.AUTH_NONE:
 		c.Flavor = exports.FlavorNone
+	default:
+		// A flavor this layer does not understand must not pass for
+		// AUTH_NONE on a sec=none export; as itself it matches no sec=
+		// entry and is refused.
+		c.Flavor = exports.Flavor(call.Cred.Flavor)
 	}
 	return c
 }

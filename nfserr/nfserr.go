@@ -18,6 +18,7 @@ import (
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
 )
 
@@ -53,6 +54,7 @@ const (
 	Denied   // a lock or share reservation conflicts
 	NoLocks  // a lock table limit was reached
 	BadRange // a byte range that overflows or is empty
+	WrongSec // the auth flavor is not one the export allows
 	ServerFault
 )
 
@@ -102,8 +104,10 @@ func Of(err error) Code {
 		return BadHandle
 	case errors.Is(err, fhandle.ErrStale), errors.Is(err, namespace.ErrUnknownExport):
 		return Stale
+	case errors.Is(err, namespace.ErrWrongSec):
+		return WrongSec
 	case errors.Is(err, exports.ErrDenied), errors.Is(err, exports.ErrInsecurePort),
-		errors.Is(err, namespace.ErrWrongSec), errors.Is(err, exports.ErrNotExported):
+		errors.Is(err, exports.ErrNotExported):
 		return Access
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return Delay
@@ -148,6 +152,7 @@ var v3 = [...]nfs3xdr.Nfsstat3{
 	Denied:      nfs3xdr.NFS3ERR_ACCES,
 	NoLocks:     nfs3xdr.NFS3ERR_JUKEBOX,
 	BadRange:    nfs3xdr.NFS3ERR_INVAL,
+	WrongSec:    nfs3xdr.NFS3ERR_ACCES,
 	ServerFault: nfs3xdr.NFS3ERR_IO,
 }
 
@@ -171,6 +176,7 @@ var mnt3 = map[Code]mountxdr.Mountstat3{
 	NotSupp:     mountxdr.MNT3ERR_NOTSUPP,
 	Stale:       mountxdr.MNT3ERR_NOENT,
 	Symlink:     mountxdr.MNT3ERR_NOTDIR,
+	WrongSec:    mountxdr.MNT3ERR_ACCES,
 }
 
 // MNT3 maps err to a MOUNT v3 status. known is false for errors MOUNT has
@@ -207,3 +213,42 @@ func NLM4(err error) (st nlmxdr.Nlm4Stats, known bool) {
 	}
 	return nlmxdr.NLM4_FAILED, true
 }
+
+var v4 = [...]nfs4xdr.Nfsstat4{
+	OK:          nfs4xdr.NFS4_OK,
+	Perm:        nfs4xdr.NFS4ERR_PERM,
+	NoEnt:       nfs4xdr.NFS4ERR_NOENT,
+	IO:          nfs4xdr.NFS4ERR_IO,
+	NXIO:        nfs4xdr.NFS4ERR_NXIO,
+	Access:      nfs4xdr.NFS4ERR_ACCESS,
+	Exist:       nfs4xdr.NFS4ERR_EXIST,
+	XDev:        nfs4xdr.NFS4ERR_XDEV,
+	NoDev:       nfs4xdr.NFS4ERR_IO, // NFSv4 has no ENODEV status
+	NotDir:      nfs4xdr.NFS4ERR_NOTDIR,
+	IsDir:       nfs4xdr.NFS4ERR_ISDIR,
+	Inval:       nfs4xdr.NFS4ERR_INVAL,
+	FBig:        nfs4xdr.NFS4ERR_FBIG,
+	NoSpc:       nfs4xdr.NFS4ERR_NOSPC,
+	ROFS:        nfs4xdr.NFS4ERR_ROFS,
+	MLink:       nfs4xdr.NFS4ERR_MLINK,
+	NameTooLong: nfs4xdr.NFS4ERR_NAMETOOLONG,
+	NotEmpty:    nfs4xdr.NFS4ERR_NOTEMPTY,
+	DQuot:       nfs4xdr.NFS4ERR_DQUOT,
+	Stale:       nfs4xdr.NFS4ERR_STALE,
+	BadHandle:   nfs4xdr.NFS4ERR_BADHANDLE,
+	NotSupp:     nfs4xdr.NFS4ERR_NOTSUPP,
+	TooSmall:    nfs4xdr.NFS4ERR_TOOSMALL,
+	Delay:       nfs4xdr.NFS4ERR_DELAY,
+	Symlink:     nfs4xdr.NFS4ERR_SYMLINK,
+	Denied:      nfs4xdr.NFS4ERR_SHARE_DENIED,
+	// NFS4ERR_RESOURCE is gone from NFSv4.1 (RFC 8881 §15.1.1.8): a full
+	// lock table is a transient condition.
+	NoLocks:     nfs4xdr.NFS4ERR_DELAY,
+	BadRange:    nfs4xdr.NFS4ERR_INVAL,
+	WrongSec:    nfs4xdr.NFS4ERR_WRONGSEC,
+	ServerFault: nfs4xdr.NFS4ERR_SERVERFAULT,
+}
+
+// NFS4 maps err to an NFSv4 status (RFC 8881 §15). Unknown errors become
+// NFS4ERR_SERVERFAULT, which callers log.
+func NFS4(err error) nfs4xdr.Nfsstat4 { return v4[Of(err)] }

@@ -14,6 +14,7 @@ import (
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
 )
 
@@ -66,11 +67,40 @@ func TestNFS3(t *testing.T) {
 	}
 }
 
-// TestEveryCodeMapped guards against a Code added without a v3 status.
+// TestEveryCodeMapped guards against a Code added without a status.
 func TestEveryCodeMapped(t *testing.T) {
 	for c := OK; c <= ServerFault; c++ {
 		if c != OK && v3[c] == nfs3xdr.NFS3_OK {
 			t.Errorf("code %d maps to NFS3_OK", c)
+		}
+		if c != OK && v4[c] == nfs4xdr.NFS4_OK {
+			t.Errorf("code %d maps to NFS4_OK", c)
+		}
+	}
+}
+
+func TestNFS4(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want nfs4xdr.Nfsstat4
+	}{
+		{nil, nfs4xdr.NFS4_OK},
+		{syscall.ENOENT, nfs4xdr.NFS4ERR_NOENT},
+		{syscall.EACCES, nfs4xdr.NFS4ERR_ACCESS},
+		{syscall.ELOOP, nfs4xdr.NFS4ERR_SYMLINK},
+		{syscall.ENODEV, nfs4xdr.NFS4ERR_IO},
+		{syscall.EAGAIN, nfs4xdr.NFS4ERR_DELAY},
+		{fhandle.ErrStale, nfs4xdr.NFS4ERR_STALE},
+		{fhandle.ErrBadHandle, nfs4xdr.NFS4ERR_BADHANDLE},
+		{namespace.ErrWrongSec, nfs4xdr.NFS4ERR_WRONGSEC},
+		{exports.ErrDenied, nfs4xdr.NFS4ERR_ACCESS},
+		{lock.ErrShareDenied, nfs4xdr.NFS4ERR_SHARE_DENIED},
+		{lock.ErrTooManyLocks, nfs4xdr.NFS4ERR_DELAY},
+		{lock.ErrInvalidRange, nfs4xdr.NFS4ERR_INVAL},
+		{errors.New("odd"), nfs4xdr.NFS4ERR_SERVERFAULT},
+	} {
+		if got := NFS4(tc.err); got != tc.want {
+			t.Errorf("NFS4(%v) = %v, want %v", tc.err, got, tc.want)
 		}
 	}
 }
