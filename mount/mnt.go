@@ -11,7 +11,6 @@ import (
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfserr"
 	"github.com/gonfs/gonfs/proto/mountxdr"
-	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 )
@@ -70,11 +69,7 @@ func (s *Server) mnt(ctx context.Context, call *sunrpc.Call, p string) mountxdr.
 // authorize checks the caller against export e and returns the identity
 // the path walk runs as and the export's flavors for the reply.
 func (s *Server) authorize(ctx context.Context, call *sunrpc.Call, e *namespace.Export) (vfs.Cred, []exports.Flavor, error) {
-	c := namespace.Caller{Addr: call.Remote, Flavor: exports.Flavor(call.Cred.Flavor)}
-	if call.Cred.Flavor == rpcxdr.AUTH_SYS {
-		c.UID, c.GID, c.Groups = call.Cred.Sys.Uid, call.Cred.Sys.Gid, call.Cred.Sys.Gids
-	}
-	acc, err := s.ns.Authorize(ctx, e, c)
+	acc, err := s.ns.Authorize(ctx, e, namespace.CallerOf(call))
 	if err == nil {
 		return acc.Cred, acc.Decision.Sec, nil
 	}

@@ -20,6 +20,8 @@ import (
 
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
+	"github.com/gonfs/gonfs/proto/rpcxdr"
+	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 )
 
@@ -41,6 +43,9 @@ type Export struct {
 	FS   vfs.FS
 	Root vfs.Handle
 	Info vfs.Info
+	// Mount is the pseudo-filesystem node the export's root is mounted
+	// on (NFSv4).
+	Mount *PseudoNode
 }
 
 // FSID is the filesystem id clients see for the export: its own per export,
@@ -56,6 +61,9 @@ type Namespace struct {
 	codec *fhandle.Codec
 	byID  map[uint32]*Export
 	list  []*Export
+
+	pseudoRoot *PseudoNode
+	pseudo     map[uint64]*PseudoNode // by FileID
 }
 
 // New opens a backend for every export of table.
@@ -78,6 +86,7 @@ func New(table *exports.Table, codec *fhandle.Codec, open Opener) (*Namespace, e
 		n.byID[id] = e
 		n.list = append(n.list, e)
 	}
+	n.buildPseudo()
 	return n, nil
 }
 
@@ -88,8 +97,8 @@ func exportID(cfg *exports.Export) uint32 {
 	h := fnv.New32a()
 	h.Write([]byte(cfg.Path))
 	id := h.Sum32()
-	if id == 0 {
-		id = 1 // 0 is the NFSv4 pseudo-root's
+	if id == PseudoExportID {
+		id = 1
 	}
 	return id
 }
@@ -167,4 +176,16 @@ func (n *Namespace) Authorize(ctx context.Context, e *Export, c Caller) (Access,
 		uid, gid, groups = opts.AnonUID, opts.AnonGID, nil
 	}
 	return Access{Cred: vfs.Cred{UID: uid, GID: gid, Groups: groups}, ReadOnly: d.ReadOnly, Decision: d}, nil
+}
+
+// CallerOf is the caller of an RPC call. The auth flavor number is the
+// exports flavor (sec=sys is AUTH_SYS, 1; sec=none AUTH_NONE, 0), so a
+// flavor no export names matches no sec= entry and is refused; only
+// AUTH_SYS carries an identity.
+func CallerOf(call *sunrpc.Call) Caller {
+	c := Caller{Addr: call.Remote, Flavor: exports.Flavor(call.Cred.Flavor)}
+	if call.Cred.Flavor == rpcxdr.AUTH_SYS {
+		c.UID, c.GID, c.Groups = call.Cred.Sys.Uid, call.Cred.Sys.Gid, call.Cred.Sys.Gids
+	}
+	return c
 }

@@ -9,11 +9,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfserr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
-	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
@@ -155,24 +153,6 @@ type request struct {
 	r    xdr.Reader
 }
 
-// caller builds the namespace caller of a request.
-func caller(call *sunrpc.Call) namespace.Caller {
-	c := namespace.Caller{Addr: call.Remote}
-	switch call.Cred.Flavor {
-	case rpcxdr.AUTH_SYS:
-		c.Flavor = exports.FlavorSys
-		c.UID, c.GID, c.Groups = call.Cred.Sys.Uid, call.Cred.Sys.Gid, call.Cred.Sys.Gids
-	case rpcxdr.AUTH_NONE:
-		c.Flavor = exports.FlavorNone
-	default:
-		// A flavor this layer does not understand must not pass for
-		// AUTH_NONE on a sec=none export; as itself it matches no sec=
-		// entry and is refused.
-		c.Flavor = exports.Flavor(call.Cred.Flavor)
-	}
-	return c
-}
-
 // file resolves fh and authorizes the caller in its export. It is called
 // first by every procedure; the export and identity it finds are kept in rq.
 func (s *Server) file(rq *request, fh *nfs3xdr.NfsFh3) (vfs.Handle, error) {
@@ -180,7 +160,7 @@ func (s *Server) file(rq *request, fh *nfs3xdr.NfsFh3) (vfs.Handle, error) {
 	if err != nil {
 		return nil, err
 	}
-	acc, err := s.ns.Authorize(rq.ctx, e, caller(rq.call))
+	acc, err := s.ns.Authorize(rq.ctx, e, namespace.CallerOf(rq.call))
 	if err != nil {
 		s.log.Debug("nfs3: access refused", "client", rq.call.Remote, "export", e.Config.Path, "err", err)
 		return nil, err

@@ -4,12 +4,10 @@ import (
 	"context"
 	"net/netip"
 
-	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfserr"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
-	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
@@ -148,15 +146,6 @@ func (s *Server) retry(fn func(ctx context.Context) error) error {
 	}
 }
 
-// caller is the identity of the call for the export's access rules.
-func caller(call *sunrpc.Call) namespace.Caller {
-	c := namespace.Caller{Addr: call.Remote, Flavor: exports.Flavor(call.Cred.Flavor)}
-	if call.Cred.Flavor == rpcxdr.AUTH_SYS {
-		c.UID, c.GID, c.Groups = call.Cred.Sys.Uid, call.Cred.Sys.Gid, call.Cred.Sys.Gids
-	}
-	return c
-}
-
 // owner is the lock owner of an NLM request. A request without a
 // caller_name is attributed to its source address.
 func owner(call *sunrpc.Call, callerName string, svid int32, oh []byte) lock.Owner {
@@ -187,7 +176,7 @@ func (s *Server) target(ctx context.Context, call *sunrpc.Call, fh []byte, want 
 	if err != nil {
 		return "", s.status(err)
 	}
-	acc, err := s.ns.Authorize(ctx, e, caller(call))
+	acc, err := s.ns.Authorize(ctx, e, namespace.CallerOf(call))
 	if err != nil {
 		s.log.Debug("nlm: access denied", "addr", call.Remote, "export", e.Config.Path, "err", err)
 		return "", nlmxdr.NLM4_FAILED
