@@ -5,6 +5,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gonfs/gonfs/internal/fuzzcorpus"
 	"github.com/gonfs/gonfs/vfs"
 )
 
@@ -71,8 +72,8 @@ func TestLoadKeyPersists(t *testing.T) {
 
 func FuzzDecode(f *testing.F) {
 	c := newCodec(f, "0123456789abcdef0123456789abcdef")
-	f.Add(c.Append(nil, 3, vfs.Handle("x")))
-	f.Add([]byte{1, 0, 0, 0, 0, 0})
+	fuzzcorpus.Add(f, c.Append(nil, 3, vfs.Handle("x")))
+	fuzzcorpus.Add(f, []byte{1, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, fh []byte) {
 		id, h, err := c.Decode(fh)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/gonfs/gonfs/internal/fuzzcorpus"
 	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/sunrpc"
@@ -17,10 +18,10 @@ import (
 // handle of a file outside the tree or of a non-directory.
 func FuzzServeRPC(f *testing.F) {
 	for _, p := range []string{"/srv", "/srv/a/b", "/srv/../secure", "/srv/link/a", "/krb/private", "srv", ""} {
-		f.Add(uint8(mountxdr.MOUNTPROC3_MNT), xdr.Marshal(nil, ptr(mountxdr.Dirpath(p))))
+		fuzzcorpus.Add(f, uint8(mountxdr.MOUNTPROC3_MNT), xdr.Marshal(nil, ptr(mountxdr.Dirpath(p))))
 	}
-	f.Add(uint8(mountxdr.MOUNTPROC3_UMNT), xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))))
-	f.Add(uint8(mountxdr.MOUNTPROC3_EXPORT), []byte{})
+	fuzzcorpus.Add(f, uint8(mountxdr.MOUNTPROC3_UMNT), xdr.Marshal(nil, ptr(mountxdr.Dirpath("/srv"))))
+	fuzzcorpus.Add(f, uint8(mountxdr.MOUNTPROC3_EXPORT), []byte{})
 	s, ns, _ := newServer(f)
 	f.Fuzz(func(t *testing.T, proc uint8, args []byte) {
 		c := sunrpc.Call{Prog: mountxdr.MOUNT_PROGRAM, Vers: mountxdr.MOUNT_V3, Proc: uint32(proc % 8), Args: args,

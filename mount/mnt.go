@@ -19,8 +19,9 @@ import (
 func (s *Server) mnt(ctx context.Context, call *sunrpc.Call, p string) mountxdr.Mountres3 {
 	fail := func(st mountxdr.Mountstat3) mountxdr.Mountres3 { return mountxdr.Mountres3{FhsStatus: st} }
 	if p == "" {
-		// libnfs asks for "" when a URL names a file directly under a
-		// root export (nfs://host/file); it can only mean the root.
+		// An empty path can only mean the root (libnfs sends it for a
+		// URL that names a file directly under a root export, though
+		// it then gives up on its own; nfs://host//file works).
 		p = "/"
 	}
 	if !strings.HasPrefix(p, "/") {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"github.com/gonfs/gonfs/internal/fuzzcorpus"
 	"github.com/gonfs/gonfs/proto/pmapxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/xdr"
@@ -14,13 +15,13 @@ import (
 // version: the handler must answer with a defined status and never panic,
 // and no call may change the mappings.
 func FuzzServeRPC(f *testing.F) {
-	f.Add(uint8(2), uint8(pmapxdr.PMAPPROC_GETPORT), xdr.Marshal(nil, &pmapxdr.Mapping{Prog: 100005, Vers: 3, Prot: 6}))
-	f.Add(uint8(2), uint8(pmapxdr.PMAPPROC_SET), xdr.Marshal(nil, &pmapxdr.Mapping{Prog: 100005, Vers: 3, Prot: 6, Port: 1}))
-	f.Add(uint8(4), uint8(pmapxdr.RPCBPROC_GETADDR), xdr.Marshal(nil, &pmapxdr.Rpcb{RProg: 100003, RVers: 3}))
-	f.Add(uint8(4), uint8(pmapxdr.RPCBPROC_GETADDRLIST), xdr.Marshal(nil, &pmapxdr.Rpcb{RProg: 100003, RVers: 3}))
-	f.Add(uint8(3), uint8(pmapxdr.RPCBPROC_TADDR2UADDR), xdr.Marshal(nil, &pmapxdr.Netbuf{Maxlen: 4, Buf: []byte{1, 2}}))
-	f.Add(uint8(4), uint8(pmapxdr.RPCBPROC_INDIRECT), xdr.Marshal(nil, &pmapxdr.RpcbRmtcallargs{Prog: 1}))
-	f.Add(uint8(4), uint8(pmapxdr.RPCBPROC_GETSTAT), []byte{})
+	fuzzcorpus.Add(f, uint8(2), uint8(pmapxdr.PMAPPROC_GETPORT), xdr.Marshal(nil, &pmapxdr.Mapping{Prog: 100005, Vers: 3, Prot: 6}))
+	fuzzcorpus.Add(f, uint8(2), uint8(pmapxdr.PMAPPROC_SET), xdr.Marshal(nil, &pmapxdr.Mapping{Prog: 100005, Vers: 3, Prot: 6, Port: 1}))
+	fuzzcorpus.Add(f, uint8(4), uint8(pmapxdr.RPCBPROC_GETADDR), xdr.Marshal(nil, &pmapxdr.Rpcb{RProg: 100003, RVers: 3}))
+	fuzzcorpus.Add(f, uint8(4), uint8(pmapxdr.RPCBPROC_GETADDRLIST), xdr.Marshal(nil, &pmapxdr.Rpcb{RProg: 100003, RVers: 3}))
+	fuzzcorpus.Add(f, uint8(3), uint8(pmapxdr.RPCBPROC_TADDR2UADDR), xdr.Marshal(nil, &pmapxdr.Netbuf{Maxlen: 4, Buf: []byte{1, 2}}))
+	fuzzcorpus.Add(f, uint8(4), uint8(pmapxdr.RPCBPROC_INDIRECT), xdr.Marshal(nil, &pmapxdr.RpcbRmtcallargs{Prog: 1}))
+	fuzzcorpus.Add(f, uint8(4), uint8(pmapxdr.RPCBPROC_GETSTAT), []byte{})
 	s := New(Options{})
 	for _, m := range testMappings {
 		s.Set(m)

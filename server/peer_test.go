@@ -130,7 +130,9 @@ func needTools(t *testing.T, names ...string) {
 
 // nfsURL is the libnfs URL of name at the top of the server's root export.
 // The double slash matters: libnfs takes everything before the last slash
-// of the path as the export to mount, so nfs://host/NAME would mount "".
+// of the path as the export to mount, so nfs://host/NAME sends MNT "", and
+// libnfs itself then gives up after the MNT reply ("Export is empty", in
+// its export-list check), whatever the server answered.
 func nfsURL(addr netip.AddrPort, name string) string {
 	p := strconv.Itoa(int(addr.Port()))
 	return fmt.Sprintf("nfs://%s//%s?version=3&nfsport=%s&mountport=%s", addr.Addr(), name, p, p)
@@ -249,26 +251,5 @@ func TestLibnfsRoundTrip(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			libnfsRoundTrip(t, startServer(t, tc.mem), bigFileSize)
 		})
-	}
-}
-
-// TestLibnfsSingleSlashURL records how libnfs reads nfs://host/NAME: it
-// mounts the part of the path before the last slash, here "", which no
-// export has (rpc.mountd refuses it too): the server answers MNT3ERR_NOENT
-// rather than guessing that "" means "/". The URL form with a double slash
-// (nfsURL) mounts "/".
-func TestLibnfsSingleSlashURL(t *testing.T) {
-	needTools(t, "nfs-cat")
-	ts := startServer(t, false)
-	p := strconv.Itoa(int(ts.addr.Port()))
-	url := fmt.Sprintf("nfs://%s/hello.txt?version=3&nfsport=%s&mountport=%s", ts.addr.Addr(), p, p)
-	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
-	defer cancel()
-	out, err := exec.CommandContext(ctx, "nfs-cat", url).CombinedOutput()
-	if err == nil {
-		t.Fatalf("nfs-cat %s succeeded: %s", url, out)
-	}
-	if !strings.Contains(string(out), "MNT3ERR_NOENT") {
-		t.Errorf("nfs-cat %s failed without MNT3ERR_NOENT: %s", url, out)
 	}
 }

@@ -120,7 +120,13 @@ func Analyze(ctx context.Context, file string, ports ...int) (Report, error) {
 	if err != nil {
 		return rep, fmt.Errorf("%w: %w", ErrUnavailable, err)
 	}
-	args := []string{"-r", file, "-n", "-T", "fields", "-E", "separator=/t",
+	args := []string{"-r", file, "-n",
+		// Loopback TCP does retransmit (a receiver's backlog overflows
+		// during a large transfer), and a reply whose segments arrive
+		// out of order is lost to tshark's reassembly unless told to
+		// wait for them: it then reports the call unanswered.
+		"-o", "tcp.reassemble_out_of_order:TRUE",
+		"-T", "fields", "-E", "separator=/t",
 		"-E", "occurrence=a", "-E", "aggregator=" + aggregator, "-E", "quote=n"}
 	var only []string
 	for _, p := range ports {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonfs/gonfs/internal/fuzzcorpus"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/vfs/memfs"
 	"github.com/gonfs/gonfs/vfs/vfstest"
@@ -251,9 +252,9 @@ func TestSymlinkTargets(t *testing.T) {
 func FuzzHandle(f *testing.F) {
 	fs := memfs.New(memfs.Options{})
 	good, _, _, _ := fs.Create(context.Background(), root, fs.Root(), "f", mode(0o644), true)
-	f.Add([]byte(good))
-	f.Add([]byte(fs.Root()))
-	f.Add([]byte{})
+	fuzzcorpus.Add(f, []byte(good))
+	fuzzcorpus.Add(f, []byte(fs.Root()))
+	fuzzcorpus.Add(f, []byte{})
 	f.Fuzz(func(t *testing.T, h []byte) {
 		_, err := fs.GetAttr(context.Background(), h)
 		valid := bytes.Equal(h, good) || bytes.Equal(h, fs.Root())
