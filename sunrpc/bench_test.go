@@ -121,3 +121,38 @@ func BenchmarkServerNullTCP(b *testing.B) {
 		b.Fatalf("reply %x, want %x", got, want)
 	}
 }
+
+// BenchmarkCallbackTCP measures one server-to-client NULL round trip over
+// the client's own connection (the NFSv4.1 backchannel path): Conn.Call,
+// the client's dispatch, its reply and the server's routing of it.
+func BenchmarkCallbackTCP(b *testing.B) {
+	keep, conns := keepConns()
+	s := NewServer(Options{})
+	s.Register(keepProg, 1, keep)
+	l, err := netListen()
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { s.ServeTCP(l); close(done) }()
+	defer func() {
+		s.Shutdown(context.Background())
+		<-done
+	}()
+	ctx := context.Background()
+	c, err := Dial(ctx, "tcp", l.Addr().String(), ClientOptions{Handler: cbMux(newCBHandler())})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Call(ctx, keepProg, 1, 0, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	conn := <-conns
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := conn.Call(ctx, cbProg, cbVers, cbNull, nil, nil, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

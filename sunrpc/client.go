@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -73,23 +74,63 @@ type ClientOptions struct {
 	RetryInterval time.Duration
 	// MaxAttempts bounds the transmissions of one UDP call (default 5).
 	MaxAttempts int
+
+	// Handler serves the calls the server makes to the client over the
+	// client's own connection: NFSv4.1 CB_COMPOUND on the backchannel
+	// (RFC 8881 §2.10.3.1), to the callback program the client named in
+	// CREATE_SESSION. A *Mux serves several programs and answers
+	// PROG_UNAVAIL and PROG_MISMATCH itself; any other Handler is given
+	// every call whatever its program and version. Nil answers every
+	// call PROG_UNAVAIL. The Handler contract holds as on a Server, with
+	// these differences: ctx is cancelled when the Client closes or its
+	// connection fails, Call.Conn is nil, there is no duplicate request
+	// cache (an NFSv4.1 session has its own reply cache) and no Observer.
+	Handler Handler
+	// MaxCallbacks bounds the calls from the server whose Handler runs at
+	// once (default DefaultMaxCallsPerConn, the bound a Server keeps to).
+	// A call beyond it is dropped unanswered and logged, as Linux drops a
+	// callback when its backchannel slots are all taken: the reading
+	// goroutine must never wait, since the replies to the client's own
+	// calls arrive on it too, and a Handler waiting for one of those
+	// would deadlock. A call's slot is freed before its reply is written,
+	// so a server that sends a new call only once it has a reply (an
+	// NFSv4.1 server within its back channel slots, RFC 8881 §18.36)
+	// never meets the bound it agreed to.
+	MaxCallbacks int
+	// Logger receives Handler panics and dropped calls (default:
+	// discard).
+	Logger *slog.Logger
 }
 
 // Client makes ONC RPC calls over one TCP connection or UDP socket. Calls
 // from many goroutines are multiplexed by xid and may complete in any order.
 // A broken TCP connection fails every pending and later call; the Client
-// does not reconnect. Calls from the server on the same connection are
-// ignored today.
+// does not reconnect.
+//
+// Calls from the server arriving on the same connection (a CALL where a
+// REPLY is expected, told apart by msg_type, RFC 5531 §9) go to
+// ClientOptions.Handler, each on a goroutine of its own; its reply is
+// written on the connection under the same lock as the client's calls. The
+// xids of the two directions are independent.
 type Client struct {
 	nc     net.Conn
 	stream bool
 	opts   ClientOptions
 	xid    atomic.Uint32
+	log    *slog.Logger
+
+	// Serving calls from the server.
+	local, remote netip.AddrPort
+	ctx           context.Context // of the Handler; cancelled when the client stops
+	cancel        context.CancelFunc
+	cbSlots       chan struct{} // semaphore of MaxCallbacks
+	cbRunning     sync.WaitGroup
+	in            interner // used by the reading goroutine only
 
 	credMu sync.RWMutex
 	cred   rpcxdr.OpaqueAuth
 
-	wmu sync.Mutex // TCP: one record written at a time
+	wmu sync.Mutex // TCP: one record written at a time, calls and replies alike
 
 	mu      sync.Mutex
 	pending map[uint32]chan []byte
@@ -133,15 +174,26 @@ func NewClient(nc net.Conn, opts ClientOptions) *Client {
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 5
 	}
+	if opts.MaxCallbacks <= 0 {
+		opts.MaxCallbacks = DefaultMaxCallsPerConn
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
 	_, datagram := nc.(net.PacketConn)
 	c := &Client{
 		nc:      nc,
 		stream:  !datagram,
 		opts:    opts,
+		log:     opts.Logger,
+		local:   addrPort(nc.LocalAddr()),
+		remote:  addrPort(nc.RemoteAddr()),
+		cbSlots: make(chan struct{}, opts.MaxCallbacks),
 		pending: make(map[uint32]chan []byte),
 		done:    make(chan struct{}),
 		reader:  make(chan struct{}),
 	}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	// A random first xid keeps a restarted client from meeting its
 	// predecessor's entries in the server's duplicate request cache.
 	c.xid.Store(rand.Uint32())
@@ -157,7 +209,7 @@ func NewClient(nc net.Conn, opts ClientOptions) *Client {
 func (c *Client) SetAuth(a *rpcxdr.AuthsysParms) {
 	cred := rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_NONE}
 	if a != nil {
-		cred = rpcxdr.OpaqueAuth{Flavor: rpcxdr.AUTH_SYS, Body: xdr.Marshal(nil, a)}
+		cred = *AuthSysCred(a)
 	}
 	c.credMu.Lock()
 	c.cred = cred
@@ -173,15 +225,45 @@ func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, args xdr.Mar
 	if err != nil {
 		return err
 	}
-	if res != nil {
-		var r xdr.Reader
-		r.Reset(body)
-		res.Decode(&r)
-		if err := r.Err(); err != nil {
-			return fmt.Errorf("%w: results: %w", ErrBadReply, err)
-		}
+	return decodeResults(body, res)
+}
+
+// decodeResults decodes the results of a SUCCESS reply into res (nil:
+// ignored).
+func decodeResults(body []byte, res xdr.Unmarshaler) error {
+	if res == nil {
+		return nil
+	}
+	var r xdr.Reader
+	r.Reset(body)
+	res.Decode(&r)
+	if err := r.Err(); err != nil {
+		return fmt.Errorf("%w: results: %w", ErrBadReply, err)
 	}
 	return nil
+}
+
+// decodeReply decodes a reply message, its status and results.
+func decodeReply(rec []byte, res xdr.Unmarshaler) error {
+	body, err := parseReply(rec)
+	if err != nil {
+		return err
+	}
+	return decodeResults(body, res)
+}
+
+// appendCallMsg encodes a call message into buf[:0], behind room for a
+// record mark if framed.
+func appendCallMsg(buf []byte, framed bool, xid, rpcvers, prog, vers, proc uint32, cred, verf rpcxdr.OpaqueAuth, args xdr.Marshaler, raw []byte) []byte {
+	w := xdr.Writer{Buf: buf[:0]}
+	if framed {
+		w.Reserve(markLen)
+	}
+	appendCall(&w, xid, rpcvers, prog, vers, proc, cred, verf)
+	if args != nil {
+		args.Encode(&w)
+	}
+	return append(w.Buf, raw...)
 }
 
 // CallHeader holds the call header fields CallRaw sends. Zero RPCVers means
@@ -213,10 +295,6 @@ func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw
 
 	bp := msgPool.Get().(*[]byte)
 	defer msgPool.Put(bp)
-	w := xdr.Writer{Buf: (*bp)[:0]}
-	if c.stream {
-		w.Reserve(markLen)
-	}
 	if h.RPCVers == 0 {
 		h.RPCVers = rpcVersion
 	}
@@ -231,16 +309,12 @@ func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw
 	if h.Verf != nil {
 		verf = *h.Verf
 	}
-	appendCall(&w, xid, h.RPCVers, h.Prog, h.Vers, h.Proc, cred, verf)
-	if args != nil {
-		args.Encode(&w)
-	}
-	w.Buf = append(w.Buf, raw...)
-	if cap(w.Buf) <= maxPooledBuf {
-		*bp = w.Buf
+	msg := appendCallMsg(*bp, c.stream, xid, h.RPCVers, h.Prog, h.Vers, h.Proc, cred, verf, args, raw)
+	if cap(msg) <= maxPooledBuf {
+		*bp = msg
 	}
 
-	rec, err := c.exchange(ctx, xid, ch, w.Buf)
+	rec, err := c.exchange(ctx, xid, ch, msg)
 	if err != nil {
 		c.mu.Lock()
 		delete(c.pending, xid)
@@ -253,12 +327,7 @@ func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw
 // exchange sends msg and waits for the reply to xid, retransmitting on UDP.
 func (c *Client) exchange(ctx context.Context, xid uint32, ch chan []byte, msg []byte) ([]byte, error) {
 	if c.stream {
-		setMark(msg)
-		c.wmu.Lock()
-		_, err := c.nc.Write(msg)
-		c.wmu.Unlock()
-		if err != nil {
-			c.fail(err)
+		if err := c.write(msg); err != nil {
 			return nil, err
 		}
 		select {
@@ -377,8 +446,16 @@ func (c *Client) read() {
 			c.fail(err)
 			return
 		}
-		if len(rec) < 8 || rpcxdr.MsgType(binary.BigEndian.Uint32(rec[4:])) != rpcxdr.REPLY {
-			continue // a call from the server: no backchannel yet
+		if len(rec) < 8 {
+			continue
+		}
+		switch rpcxdr.MsgType(binary.BigEndian.Uint32(rec[4:])) {
+		case rpcxdr.REPLY:
+		case rpcxdr.CALL:
+			c.serveCall(rec)
+			continue
+		default:
+			continue
 		}
 		xid := binary.BigEndian.Uint32(rec)
 		c.mu.Lock()
@@ -391,7 +468,73 @@ func (c *Client) read() {
 	}
 }
 
-// fail stops the client with err, waking every pending call.
+// serveCall admits a call from the server on the reading goroutine and
+// serves it on a goroutine of its own, which also writes any rejection, so
+// that the reader never waits for a slot or for the connection's write lock.
+func (c *Client) serveCall(rec []byte) {
+	select {
+	case c.cbSlots <- struct{}{}:
+	default:
+		c.log.Warn("sunrpc: client dropped a call from the server: too many running",
+			"xid", binary.BigEndian.Uint32(rec), "max", c.opts.MaxCallbacks)
+		return
+	}
+	req := getRequest()
+	req.rec = rec
+	req.framed = c.stream
+	req.call.Transport = "tcp"
+	if !c.stream {
+		req.call.Transport = "udp"
+	}
+	req.call.Local, req.call.Remote = c.local, c.remote
+	v, _ := admitCall(req, &c.in, c.opts.Handler)
+	if v != vDispatch && v != vReplied {
+		// Not a call after all (the caller checked msg_type), but
+		// nothing to answer either.
+		putRequest(req)
+		<-c.cbSlots
+		return
+	}
+	c.cbRunning.Add(1)
+	go c.runCallback(req, v == vDispatch)
+}
+
+func (c *Client) runCallback(req *request, dispatch bool) {
+	defer c.cbRunning.Done()
+	send := len(req.w.Buf) > req.start
+	if dispatch {
+		send = runHandler(c.ctx, req, c.log, nil)
+	}
+	// Free the slot before the reply can reach the server (see
+	// MaxCallbacks).
+	<-c.cbSlots
+	if send {
+		// A failure here fails the client; the reader sees it too.
+		c.write(req.w.Buf)
+	}
+	putRequest(req)
+}
+
+// write sends one message: on a stream, a record whose mark b reserves,
+// written whole under the write lock; on UDP one datagram. A stream that
+// fails to write fails the client.
+func (c *Client) write(b []byte) error {
+	if !c.stream {
+		_, err := c.nc.Write(b)
+		return err
+	}
+	setMark(b)
+	c.wmu.Lock()
+	_, err := c.nc.Write(b)
+	c.wmu.Unlock()
+	if err != nil {
+		c.fail(err)
+	}
+	return err
+}
+
+// fail stops the client with err, waking every pending call and cancelling
+// the context of running Handler calls.
 func (c *Client) fail(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -400,10 +543,13 @@ func (c *Client) fail(err error) {
 	}
 	c.err = fmt.Errorf("sunrpc: connection failed: %w", err)
 	close(c.done)
+	c.cancel()
 	c.nc.Close()
 }
 
 // Close closes the connection; pending calls fail with ErrClientClosed.
+// It cancels the context of running Handler calls and waits for them to
+// return, so a Handler must not call Close.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	if c.err == nil {
@@ -411,7 +557,9 @@ func (c *Client) Close() error {
 		close(c.done)
 	}
 	c.mu.Unlock()
+	c.cancel()
 	err := c.nc.Close()
 	<-c.reader
+	c.cbRunning.Wait()
 	return err
 }

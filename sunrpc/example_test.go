@@ -71,3 +71,50 @@ func Example() {
 	// sunrpc: PROG_MISMATCH (versions 1 to 1)
 	// sunrpc: server closed
 }
+
+// Example_backchannel has a server call its client back over the client's
+// own connection, as an NFSv4.1 server sends CB_COMPOUND: the server's
+// handler keeps Call.Conn, and the client serves the callback program
+// through ClientOptions.Handler.
+func Example_backchannel() {
+	const prog, vers = 0x20000123, 1
+	const cbProg, cbVers = 0x40000000, 1 // chosen by the client
+
+	conns := make(chan *sunrpc.Conn, 1)
+	srv := sunrpc.NewServer(sunrpc.Options{})
+	srv.Register(prog, vers, sunrpc.HandlerFunc(func(ctx context.Context, call *sunrpc.Call, w *xdr.Writer) sunrpc.Status {
+		conns <- call.Conn // e.g. CREATE_SESSION binding the backchannel
+		return sunrpc.Success
+	}))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		panic(err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.ServeTCP(l) }()
+
+	callbacks := new(sunrpc.Mux)
+	callbacks.Register(cbProg, cbVers, doubler{})
+	ctx := context.Background()
+	c, err := sunrpc.Dial(ctx, "tcp", l.Addr().String(), sunrpc.ClientOptions{Handler: callbacks})
+	if err != nil {
+		panic(err)
+	}
+	if err := c.Call(ctx, prog, vers, 0, nil, nil); err != nil {
+		panic(err)
+	}
+	conn := <-conns
+
+	var res uint32Arg
+	err = conn.Call(ctx, cbProg, cbVers, 1, nil, uint32Arg(21), &res)
+	fmt.Println(res, err)
+	err = conn.Call(ctx, cbProg, 2, 0, nil, nil, nil)
+	fmt.Println(err)
+
+	c.Close()
+	srv.Shutdown(ctx)
+	<-served
+	// Output:
+	// 42 <nil>
+	// sunrpc: PROG_MISMATCH (versions 1 to 1)
+}

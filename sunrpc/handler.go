@@ -15,7 +15,8 @@ import (
 // ServeRPC is called with a Call whose header has been checked: the RPC
 // version is 2, the credential decoded and accepted by the server (AUTH_NONE
 // or AUTH_SYS), and Prog and Vers are the ones the Handler was registered
-// for. Proc is not checked: a Handler returns ProcUnavail for procedures it
+// for (any, for a Handler that is a Client's ClientOptions.Handler itself
+// rather than registered in a Mux). Proc is not checked: a Handler returns ProcUnavail for procedures it
 // does not know.
 //
 // On Success the Handler appends the XDR-encoded results to w. w already
@@ -91,11 +92,11 @@ type Call struct {
 	Local  netip.AddrPort
 	Remote netip.AddrPort
 
-	// Conn is the TCP connection the call arrived on, nil for UDP. It
-	// stays valid after ServeRPC returns and is the hook for server to
-	// client calls on the same connection (the NFSv4.1 backchannel, RFC
-	// 8881 §2.10.3.1): a handler may keep it, e.g. in a session, and use
-	// it later.
+	// Conn is the TCP connection the call arrived on, nil for UDP and for
+	// calls a Client serves. It stays valid after ServeRPC returns: a
+	// handler may keep it, e.g. in an NFSv4.1 session, and later call
+	// the client over it with Conn.Call (the backchannel, RFC 8881
+	// §2.10.3.1); Conn.Context tells when it is gone.
 	Conn *Conn
 
 	gids [maxAuthSysGids]uint32

@@ -7,12 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/gonfs/gonfs/proto/rpcxdr"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -49,6 +47,10 @@ type Options struct {
 	// whose client does not read in time is closed (default 1 minute;
 	// negative: no bound).
 	WriteTimeout time.Duration
+	// MaxCallsPerConn bounds the calls the server makes to the client
+	// over one TCP connection (Conn.Call) that wait for replies at once
+	// (default DefaultMaxCallsPerConn). A further Conn.Call waits.
+	MaxCallsPerConn int
 	// DRC bounds the duplicate request cache.
 	DRC DRCOptions
 	// Observer, if set, is told of every dispatched call.
@@ -63,13 +65,13 @@ type Server struct {
 	drc    *drc
 	global chan struct{} // semaphore of MaxInFlight
 
-	table atomic.Pointer[progTable]
+	mux     Mux           // the registrations
+	connIDs atomic.Uint64 // last Conn.ID given out
 
 	ctx    context.Context // parent of every handler context; cancelled by Close
 	cancel context.CancelFunc
 
 	mu        sync.Mutex
-	progs     map[uint32]map[uint32]Handler
 	listeners map[net.Listener]struct{}
 	packets   map[net.PacketConn]struct{}
 	conns     map[*Conn]struct{}
@@ -82,16 +84,6 @@ type Server struct {
 	testHookWaitSlot func()
 }
 
-// progTable is an immutable snapshot of the registrations, swapped on
-// Register so that lookups on the hot path take no lock.
-type progTable struct {
-	handlers map[uint64]Handler
-	idem     map[uint64]Idempotency
-	ranges   map[uint32][2]uint32 // lowest and highest registered version
-}
-
-func progKey(prog, vers uint32) uint64 { return uint64(prog)<<32 | uint64(vers) }
-
 // NewServer returns a Server with opts (the zero Options work).
 func NewServer(opts Options) *Server {
 	if opts.MaxRecordSize <= 0 {
@@ -99,6 +91,9 @@ func NewServer(opts Options) *Server {
 	}
 	if opts.MaxInFlightPerConn <= 0 {
 		opts.MaxInFlightPerConn = 64
+	}
+	if opts.MaxCallsPerConn <= 0 {
+		opts.MaxCallsPerConn = DefaultMaxCallsPerConn
 	}
 	if opts.MaxInFlight <= 0 {
 		opts.MaxInFlight = 1024
@@ -116,7 +111,6 @@ func NewServer(opts Options) *Server {
 		opts:      opts,
 		log:       opts.Logger,
 		global:    make(chan struct{}, opts.MaxInFlight),
-		progs:     make(map[uint32]map[uint32]Handler),
 		listeners: make(map[net.Listener]struct{}),
 		packets:   make(map[net.PacketConn]struct{}),
 		conns:     make(map[*Conn]struct{}),
@@ -126,36 +120,13 @@ func NewServer(opts Options) *Server {
 		s.drc = newDRC(opts.DRC, opts.Clock)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	s.table.Store(&progTable{})
 	return s
 }
 
 // Register serves version vers of program prog with h, replacing an earlier
-// registration of the same pair.
+// registration of the same pair. It may be called while serving.
 func (s *Server) Register(prog, vers uint32, h Handler) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.progs[prog] == nil {
-		s.progs[prog] = make(map[uint32]Handler)
-	}
-	s.progs[prog][vers] = h
-	t := &progTable{
-		handlers: make(map[uint64]Handler),
-		idem:     make(map[uint64]Idempotency),
-		ranges:   make(map[uint32][2]uint32),
-	}
-	for p, vs := range s.progs {
-		r := [2]uint32{^uint32(0), 0}
-		for v, h := range vs {
-			t.handlers[progKey(p, v)] = h
-			if i, ok := h.(Idempotency); ok {
-				t.idem[progKey(p, v)] = i
-			}
-			r[0], r[1] = min(r[0], v), max(r[1], v)
-		}
-		t.ranges[p] = r
-	}
-	s.table.Store(t)
+	s.mux.Register(prog, vers, h)
 }
 
 // request is the per-call state, pooled so that a steady stream of calls
@@ -166,6 +137,7 @@ type request struct {
 	w     xdr.Writer // the reply
 	start int        // offset of the reply message in w.Buf (after a record mark)
 
+	framed   bool           // stream transport: w starts with room for a record mark
 	conn     *Conn          // TCP
 	udp      *udpSock       // UDP
 	peer     netip.AddrPort // UDP: the sender as the socket gave it
@@ -194,10 +166,11 @@ func putRequest(r *request) {
 	requestPool.Put(r)
 }
 
-// resetReply starts the reply buffer, leaving room for a record mark on TCP.
+// resetReply starts the reply buffer, leaving room for a record mark on a
+// stream.
 func (r *request) resetReply() {
 	r.w.Buf = r.w.Buf[:0]
-	if r.conn != nil {
+	if r.framed {
 		r.w.Reserve(markLen)
 	}
 	r.start = len(r.w.Buf)
@@ -210,6 +183,7 @@ const (
 	vDispatch verdict = iota // run the handler on its own goroutine
 	vReplied                 // answered (or dropped) already; request is done
 	vClose                   // hostile or unreadable input: close the connection
+	vReply                   // a REPLY: for the calls this end made (Conn.Call)
 )
 
 // admit decodes and checks the call header in req.rec and either answers it
@@ -217,150 +191,40 @@ const (
 // reading goroutine, so a bad header is rejected before any handler work
 // and before taking an in-flight slot.
 func (s *Server) admit(req *request, in *interner) verdict {
-	var h callHeader
+	v, idem := admitCall(req, in, &s.mux)
 	c := &req.call
-	req.resetReply()
-	switch decodeCallHeader(req.rec, &h) {
-	case hdrGarbage:
-		return vClose
-	case hdrReply:
-		// Replies to server-to-client calls will be routed to the
-		// backchannel of req.conn once there is one; until then
-		// they are dropped.
-		return vReplied
-	case hdrRPCMismatch:
-		appendRPCMismatch(&req.w, h.xid)
-		return vReplied
-	case hdrShort:
-		appendAccepted(&req.w, h.xid, rpcxdr.GARBAGE_ARGS)
-		return vReplied
-	case hdrBadCred:
-		appendAuthError(&req.w, h.xid, rpcxdr.AUTH_BADCRED)
-		return vReplied
-	case hdrBadVerf:
-		appendAuthError(&req.w, h.xid, rpcxdr.AUTH_BADVERF)
-		return vReplied
+	if v != vDispatch || s.drc == nil || idem == nil || idem.Idempotent(c.Proc) {
+		return v
 	}
-	c.XID, c.Prog, c.Vers, c.Proc = h.xid, h.prog, h.vers, h.proc
-	c.Cred.OpaqueAuth = h.cred
-	c.Verf = h.verf
-	c.Args = h.args
-	if st := s.authenticate(c, in); st != rpcxdr.AUTH_OK {
-		appendAuthError(&req.w, h.xid, st)
-		return vReplied
+	req.key = drcKey{
+		addr: c.Remote.Addr(),
+		xid:  c.XID, prog: c.Prog, vers: c.Vers, proc: c.Proc,
+		argsum: crc32.Checksum(c.Args, crcTable),
 	}
-	t := s.table.Load()
-	k := progKey(h.prog, h.vers)
-	hd := t.handlers[k]
-	if hd == nil {
-		if r, ok := t.ranges[h.prog]; ok {
-			appendProgMismatch(&req.w, h.xid, r[0], r[1])
-		} else {
-			appendAccepted(&req.w, h.xid, rpcxdr.PROG_UNAVAIL)
+	switch st, reply := s.drc.begin(req.key); st {
+	case drcInProgress:
+		return vReplied // dropped: the running copy will answer
+	case drcDone:
+		req.w.Buf = append(req.w.Buf, reply...)
+		if reply == nil {
+			req.w.Buf = req.w.Buf[:req.start]
 		}
 		return vReplied
 	}
-	req.h = hd
-	if s.drc != nil {
-		if i := t.idem[k]; i != nil && !i.Idempotent(h.proc) {
-			req.key = drcKey{
-				addr: c.Remote.Addr(),
-				xid:  h.xid, prog: h.prog, vers: h.vers, proc: h.proc,
-				argsum: crc32.Checksum(h.args, crcTable),
-			}
-			switch st, reply := s.drc.begin(req.key); st {
-			case drcInProgress:
-				return vReplied // dropped: the running copy will answer
-			case drcDone:
-				req.w.Buf = append(req.w.Buf, reply...)
-				if reply == nil {
-					req.w.Buf = req.w.Buf[:req.start]
-				}
-				return vReplied
-			}
-			req.drc = true
-		}
-	}
+	req.drc = true
 	return vDispatch
 }
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
 
-// authenticate checks the credential and verifier (RFC 5531 §8.2, §9) and
-// decodes AUTH_SYS. Only AUTH_NONE and AUTH_SYS are served, both with an
-// AUTH_NONE verifier. An unknown flavor gets AUTH_BADCRED, as RFC 9289 §4.1
-// prescribes for a server that does not recognize AUTH_TLS and as Linux
-// answers every flavor it lacks.
-func (s *Server) authenticate(c *Call, in *interner) rpcxdr.AuthStat {
-	switch c.Cred.Flavor {
-	case rpcxdr.AUTH_NONE:
-		if len(c.Cred.Body) != 0 {
-			return rpcxdr.AUTH_BADCRED
-		}
-	case rpcxdr.AUTH_SYS:
-		if !decodeAuthSys(c.Cred.Body, &c.Cred.Sys, &c.gids, in) {
-			return rpcxdr.AUTH_BADCRED
-		}
-	default:
-		return rpcxdr.AUTH_BADCRED
-	}
-	if c.Verf.Flavor != rpcxdr.AUTH_NONE || len(c.Verf.Body) != 0 {
-		return rpcxdr.AUTH_BADVERF
-	}
-	return rpcxdr.AUTH_OK
-}
-
-// run calls the handler and builds the reply in req.w. It reports whether a
-// reply is to be sent.
+// run calls the handler and builds the reply in req.w, recording it in the
+// duplicate request cache. It reports whether a reply is to be sent.
 func (s *Server) run(ctx context.Context, req *request) bool {
-	c := &req.call
-	appendAccepted(&req.w, c.XID, rpcxdr.SUCCESS)
-	obs := s.opts.Observer
-	var start time.Time
-	if obs != nil {
-		start = time.Now()
-		obs.Start(c)
-	}
-	st := s.invoke(ctx, req)
-	if obs != nil {
-		obs.Done(c, st, time.Since(start))
-	}
-	send := true
-	switch {
-	case st == Success:
-	case st == NoReply:
-		send = false
-		req.w.Buf = req.w.Buf[:req.start]
-	case st&statusAuth != 0:
-		req.w.Buf = req.w.Buf[:req.start]
-		appendAuthError(&req.w, c.XID, rpcxdr.AuthStat(uint32(st)))
-	case st == ProgUnavail || st == ProcUnavail || st == GarbageArgs || st == SystemErr:
-		req.w.Buf = req.w.Buf[:req.start]
-		appendAccepted(&req.w, c.XID, rpcxdr.AcceptStat(st))
-	default:
-		s.log.Error("sunrpc: handler returned an invalid status",
-			"prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "status", st.String())
-		req.w.Buf = req.w.Buf[:req.start]
-		appendAccepted(&req.w, c.XID, rpcxdr.SYSTEM_ERR)
-	}
+	send := runHandler(ctx, req, s.log, s.opts.Observer)
 	if req.drc {
 		s.drc.finish(req.key, req.w.Buf[req.start:], !send)
 	}
 	return send
-}
-
-// invoke calls the handler, turning a panic into SystemErr.
-func (s *Server) invoke(ctx context.Context, req *request) (st Status) {
-	c := &req.call
-	defer func() {
-		if p := recover(); p != nil {
-			s.log.Error("sunrpc: handler panic",
-				"prog", c.Prog, "vers", c.Vers, "proc", c.Proc, "xid", c.XID,
-				"remote", c.Remote.String(), "panic", p, "stack", string(debug.Stack()))
-			st = SystemErr
-		}
-	}()
-	return req.h.ServeRPC(ctx, c, &req.w)
 }
 
 // acquire takes an in-flight slot from each semaphore given (nil ones are

@@ -3,6 +3,7 @@ package sunrpc
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"net"
@@ -13,11 +14,12 @@ import (
 )
 
 // Conn is a TCP connection the server reads calls from. Handlers see it as
-// Call.Conn and may keep it beyond the call: it is the hook for calls from
-// server to client on the same connection (the NFSv4.1 backchannel). Its
-// methods are safe for concurrent use.
+// Call.Conn and may keep it beyond the call: Conn.Call makes calls from server
+// to client on the same connection (the NFSv4.1 backchannel, RFC 8881
+// §2.10.3.1). Its methods are safe for concurrent use.
 type Conn struct {
 	srv           *Server
+	id            uint64
 	nc            net.Conn
 	local, remote netip.AddrPort
 	ctx           context.Context
@@ -33,6 +35,8 @@ type Conn struct {
 	running  sync.WaitGroup // handler goroutines of this connection
 	inflight atomic.Int32
 	in       interner // used by the reading goroutine only
+
+	back backchannel // calls from the server to the client (Call)
 }
 
 // LocalAddr returns the server's end of the connection.
@@ -41,7 +45,10 @@ func (c *Conn) LocalAddr() net.Addr { return c.nc.LocalAddr() }
 // RemoteAddr returns the client's end of the connection.
 func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
-// Context returns a context that is cancelled when the connection closes.
+// Context returns a context that is cancelled when the connection closes
+// or the server is closed. Its Done channel is how a holder of the Conn (an
+// NFSv4.1 session keeping its backchannel) learns that the connection is
+// gone.
 func (c *Conn) Context() context.Context { return c.ctx }
 
 // ServeTCP accepts connections on l and serves each on its own goroutine
@@ -92,11 +99,13 @@ func (s *Server) ServeTCP(l net.Listener) error {
 func (s *Server) startConn(nc net.Conn) {
 	c := &Conn{
 		srv:    s,
+		id:     s.connIDs.Add(1),
 		nc:     nc,
 		local:  addrPort(nc.LocalAddr()),
 		remote: addrPort(nc.RemoteAddr()),
 		slots:  make(chan struct{}, s.opts.MaxInFlightPerConn),
 	}
+	c.back.init(s.opts.MaxCallsPerConn)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
 	s.mu.Lock()
 	if s.closing {
@@ -114,7 +123,11 @@ func (s *Server) startConn(nc net.Conn) {
 func (c *Conn) serve() {
 	s := c.srv
 	defer s.serving.Done()
-	switch c.readLoop() {
+	end := c.readLoop()
+	// No reply can arrive any more: release the calls waiting for one
+	// before waiting for handlers, which may be among them.
+	c.back.close()
+	switch end {
 	case endShutdown:
 		// Let running calls send their replies.
 		c.running.Wait()
@@ -158,8 +171,8 @@ func (c *Conn) readLoop() readEnd {
 			switch {
 			case s.shuttingDown():
 				return endShutdown
-			case errors.As(err, &ne) && ne.Timeout() && !started && c.inflight.Load() > 0:
-				continue // not idle: calls are running
+			case errors.As(err, &ne) && ne.Timeout() && !started && (c.inflight.Load() > 0 || len(c.back.slots) > 0):
+				continue // not idle: calls are running in one direction or the other
 			case err == io.EOF:
 				return endEOF
 			case errors.Is(err, ErrRecordTooLarge) || errors.Is(err, errTooManyFragments):
@@ -175,6 +188,7 @@ func (c *Conn) readLoop() readEnd {
 			return endShutdown
 		}
 		req.conn = c
+		req.framed = true
 		req.call.Transport = "tcp"
 		req.call.Local, req.call.Remote = c.local, c.remote
 		req.call.Conn = c
@@ -183,6 +197,13 @@ func (c *Conn) readLoop() readEnd {
 			putRequest(req)
 			s.log.Debug("sunrpc: garbage call header; closing connection", "remote", c.remote.String())
 			return endBad
+		case vReply:
+			if !c.back.deliver(req.rec) {
+				s.log.Debug("sunrpc: dropped a reply no call waits for",
+					"remote", c.remote.String(), "xid", binary.BigEndian.Uint32(req.rec))
+			}
+			putRequest(req)
+			continue
 		case vReplied:
 			var err error
 			if len(req.w.Buf) > req.start {

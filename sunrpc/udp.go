@@ -78,8 +78,11 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 		req.call.Remote = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
 		req.peer, req.peerAddr = peer, addr
 		switch s.admit(req, &in) {
-		case vClose:
-			putRequest(req) // RFC 5531 gives no way to answer it
+		case vClose, vReply:
+			// RFC 5531 gives no way to answer garbage, and the
+			// server makes no calls over UDP that a REPLY could
+			// answer.
+			putRequest(req)
 			continue
 		case vReplied:
 			if len(req.w.Buf) > req.start {
