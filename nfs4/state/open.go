@@ -1,0 +1,224 @@
+package state
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gonfs/gonfs/lock"
+)
+
+// OpenArgs are what OPEN needs from the state, once the COMPOUND layer has
+// looked up or created the file.
+type OpenArgs struct {
+	ClientID ClientID // from SEQUENCE
+	Owner    []byte   // open_owner4.owner
+	File     lock.FileKey
+	// Access and Deny are share_access and share_deny with the
+	// OPEN4_SHARE_ACCESS_WANT_* bits masked off: 1-3 and 0-3.
+	Access, Deny lock.ShareMode
+	// Reclaim is CLAIM_PREVIOUS (RFC 8881 §9.11). CLAIM_NULL, CLAIM_FH and
+	// the delegation claims are ordinary opens here.
+	Reclaim bool
+}
+
+// OpenResult is the stateid and the share modes now held by the owner on
+// the file.
+type OpenResult struct {
+	Stateid      Stateid
+	Access, Deny lock.ShareMode
+}
+
+// Open records an OPEN (RFC 8881 §18.16, §9.1.1, §9.7).
+//
+// One open-owner has one open stateid per file: a further OPEN by the same
+// owner returns the same stateid with its seqid incremented and share
+// modes that are the union of all its OPENs. The share reservation is set
+// in the lock table, so NFSv4 opens and NLM shares deny each other; a
+// conflict is NFS4ERR_SHARE_DENIED, unless every conflicting holder is a
+// courtesy client, whose opens are then revoked.
+//
+// During grace a new open is NFS4ERR_GRACE; a reclaim is accepted only
+// then and only from a previous client (see checkReclaim).
+//
+// If the COMPOUND layer cannot finish an OPEN that succeeded here, it must
+// Close the returned stateid.
+func (m *Manager) Open(a OpenArgs) (OpenResult, Effects, Status) {
+	if a.Access == 0 || a.Access > lock.ShareBoth || a.Deny > lock.ShareBoth || len(a.Owner) == 0 {
+		return OpenResult{}, Effects{}, errInval
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	c, st := m.lookupClient(a.ClientID)
+	if st != OK {
+		return OpenResult{}, Effects{}, st
+	}
+	if a.Reclaim {
+		st = m.checkReclaim(c)
+	} else {
+		st = m.checkNew()
+	}
+	if st != OK {
+		return OpenResult{}, Effects{}, st
+	}
+	oo := c.openOwners[string(a.Owner)]
+	var open *stateRec
+	if oo != nil {
+		open = oo.opens[a.File]
+	}
+	if open == nil && c.live >= m.opts.MaxOpensPerClient {
+		return OpenResult{}, Effects{}, errResource
+	}
+	access, deny := a.Access, a.Deny
+	if open != nil {
+		access |= open.access
+		deny |= open.deny
+	}
+	self := lock.Owner{Kind: lock.NFS4, Client: c.lockKey, ID: string(a.Owner)}
+	var eff Effects
+	if st := m.share(a.File, self, access, deny, now, &eff); st != OK {
+		if st == errShareDenied && a.Reclaim {
+			st = errReclaimConflict
+		}
+		return OpenResult{}, eff, st
+	}
+	if oo == nil {
+		oo = &openOwner{client: c, id: string(a.Owner), opens: make(map[lock.FileKey]*stateRec)}
+		c.openOwners[oo.id] = oo
+	}
+	if open == nil {
+		open = m.newState(c, kindOpen, a.File)
+		open.oo = oo
+		open.locks = make(map[*stateRec]struct{})
+		oo.opens[a.File] = open
+	} else {
+		open.bump()
+	}
+	open.access, open.deny = access, deny
+	open.seenAccess |= 1 << a.Access
+	open.seenDeny |= 1 << a.Deny
+	return OpenResult{Stateid: open.stateid(), Access: access, Deny: deny}, eff, OK
+}
+
+// share sets self's share reservation on file, first revoking the opens of
+// courtesy clients that stand in the way.
+func (m *Manager) share(file lock.FileKey, self lock.Owner, access, deny lock.ShareMode, now time.Time, eff *Effects) Status {
+	for {
+		err := m.locks.Share(file, self, access, deny)
+		switch {
+		case err == nil:
+			return OK
+		case !errors.Is(err, lock.ErrShareDenied):
+			return errServerFault // modes were validated; cannot happen
+		case !m.clearShares(file, &self, access, deny, now, eff):
+			return errShareDenied
+		}
+		// Courtesy shares were dropped: try again. Each round removes at
+		// least one share, so this ends.
+	}
+}
+
+// clearShares revokes the courtesy opens on file that conflict with a
+// request for (access, deny) by self (nil: I/O without an open). It
+// reports whether no other conflicting share remains.
+func (m *Manager) clearShares(file lock.FileKey, self *lock.Owner, access, deny lock.ShareMode, now time.Time, eff *Effects) bool {
+	clear := true
+	for _, sh := range m.locks.Shares(file) {
+		if (self != nil && sh.Owner == *self) || (access&sh.Deny == 0 && deny&sh.Access == 0) {
+			continue
+		}
+		c := m.courtesyHolder(sh.Owner, now)
+		if c == nil {
+			clear = false
+			continue
+		}
+		if oo := c.openOwners[sh.Owner.ID]; oo != nil && oo.opens[file] != nil {
+			m.revoke(oo.opens[file], revokedExpired, eff)
+		} else {
+			m.locks.Unshare(file, sh.Owner) // not ours to keep
+		}
+	}
+	return clear
+}
+
+// courtesyHolder returns the courtesy client behind a lock table owner, or
+// nil if the owner is not an NFSv4 client whose lease has expired.
+func (m *Manager) courtesyHolder(o lock.Owner, now time.Time) *client {
+	if o.Kind != lock.NFS4 {
+		return nil
+	}
+	id, ok := parseLockClient(o.Client)
+	if !ok {
+		return nil
+	}
+	if c := m.clients[id]; c != nil && m.courtesy(c, now) {
+		return c
+	}
+	return nil
+}
+
+// OpenDowngrade runs OPEN_DOWNGRADE (RFC 8881 §18.18): the new modes must
+// be within those held and must each have been asked for by an OPEN of
+// this owner on this file, else NFS4ERR_INVAL. The seqid is incremented.
+func (m *Manager) OpenDowngrade(id ClientID, file lock.FileKey, s Stateid, access, deny lock.ShareMode) (Stateid, Status) {
+	if access == 0 || access > lock.ShareBoth || deny > lock.ShareBoth {
+		return Stateid{}, errInval
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open, st := m.lookupState(m.clients[id], s, file, kindOpen)
+	if st != OK {
+		return Stateid{}, st
+	}
+	if access&^open.access != 0 || deny&^open.deny != 0 ||
+		open.seenAccess&(1<<access) == 0 || open.seenDeny&(1<<deny) == 0 {
+		return Stateid{}, errInval
+	}
+	if err := m.locks.Share(file, open.oo.owner(), access, deny); err != nil {
+		return Stateid{}, errServerFault // a subset never conflicts
+	}
+	open.access, open.deny = access, deny
+	open.seenAccess &= subsetsOf(access)
+	open.seenDeny &= subsetsOf(deny)
+	open.bump()
+	return open.stateid(), OK
+}
+
+// subsetsOf is the bit set of the mode values that are subsets of v.
+func subsetsOf(v lock.ShareMode) uint8 {
+	var set uint8
+	for x := lock.ShareMode(0); x <= lock.ShareBoth; x++ {
+		if x&^v == 0 {
+			set |= 1 << x
+		}
+	}
+	return set
+}
+
+// Close runs CLOSE (RFC 8881 §18.2). RFC 8881 §18.2.4 lets the server
+// either free the open's byte-range locks or refuse; this one refuses with
+// NFS4ERR_LOCKS_HELD while the open's lock-owners hold locks on the file,
+// since clients release their locks before closing. Lock stateids without
+// locks go with the open. The result is the invalid special stateid, as
+// the RFC advises.
+func (m *Manager) Close(id ClientID, file lock.FileKey, s Stateid) (Stateid, Effects, Status) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	open, st := m.lookupState(m.clients[id], s, file, kindOpen)
+	if st != OK {
+		return Stateid{}, Effects{}, st
+	}
+	for l := range open.locks {
+		if m.holdsLocks(l) {
+			return Stateid{}, Effects{}, errLocksHeld
+		}
+	}
+	for l := range open.locks {
+		m.dropLockState(l)
+	}
+	m.locks.Unshare(file, open.oo.owner())
+	m.unlinkOpen(open)
+	m.forget(open)
+	open.client.live--
+	return InvalidStateid, Effects{}, OK
+}
