@@ -95,8 +95,7 @@ func (m *Manager) Open(a OpenArgs) (OpenResult, Effects, Status) {
 		open.bump()
 	}
 	open.access, open.deny = access, deny
-	open.seenAccess |= 1 << a.Access
-	open.seenDeny |= 1 << a.Deny
+	open.seen |= pairBit(a.Access, a.Deny)
 	return OpenResult{Stateid: open.stateid(), Access: access, Deny: deny}, eff, OK
 }
 
@@ -170,26 +169,49 @@ func (m *Manager) OpenDowngrade(id ClientID, file lock.FileKey, s Stateid, acces
 	if st != OK {
 		return Stateid{}, st
 	}
-	if access&^open.access != 0 || deny&^open.deny != 0 ||
-		open.seenAccess&(1<<access) == 0 || open.seenDeny&(1<<deny) == 0 {
+	if access&^open.access != 0 || deny&^open.deny != 0 || unions(open.seen)&pairBit(access, deny) == 0 {
 		return Stateid{}, errInval
 	}
 	if err := m.locks.Share(file, open.oo.owner(), access, deny); err != nil {
 		return Stateid{}, errServerFault // a subset never conflicts
 	}
 	open.access, open.deny = access, deny
-	open.seenAccess &= subsetsOf(access)
-	open.seenDeny &= subsetsOf(deny)
+	open.seen &= subsetsOf(access, deny)
 	open.bump()
 	return open.stateid(), OK
 }
 
-// subsetsOf is the bit set of the mode values that are subsets of v.
-func subsetsOf(v lock.ShareMode) uint8 {
-	var set uint8
-	for x := lock.ShareMode(0); x <= lock.ShareBoth; x++ {
-		if x&^v == 0 {
-			set |= 1 << x
+// pairBit is the bit of an (access, deny) pair in openState.seen.
+func pairBit(access, deny lock.ShareMode) uint16 { return 1 << (access*4 + deny) }
+
+// unions closes a set of (access, deny) pairs under union: every pair
+// that is the union of some of the OPENs in seen (RFC 8881 §18.18.3).
+func unions(seen uint16) uint16 {
+	for {
+		next := seen
+		for x := range 16 {
+			for y := range 16 {
+				if seen&(1<<x) != 0 && seen&(1<<y) != 0 {
+					a, d := lock.ShareMode(x/4|y/4), lock.ShareMode(x%4|y%4)
+					next |= pairBit(a, d)
+				}
+			}
+		}
+		if next == seen {
+			return seen
+		}
+		seen = next
+	}
+}
+
+// subsetsOf is the set of pairs whose modes are within (access, deny).
+func subsetsOf(access, deny lock.ShareMode) uint16 {
+	var set uint16
+	for a := lock.ShareMode(0); a <= lock.ShareBoth; a++ {
+		for d := lock.ShareMode(0); d <= lock.ShareBoth; d++ {
+			if a&^access == 0 && d&^deny == 0 {
+				set |= pairBit(a, d)
+			}
 		}
 	}
 	return set

@@ -47,6 +47,16 @@ func TestOpenUpgradeDowngradeClose(t *testing.T) {
 	}
 	_, st = e.m.OpenDowngrade(c, "f", s3, W, none)
 	wantStatus(t, "write after downgrade to read", st, errInval)
+
+	// RFC 8881 §18.18.3: a downgrade may go to the union of several
+	// OPENs, here READ and WRITE opened separately with deny none.
+	u1 := e.mustOpen(c, "u", "h", R, none)
+	e.mustOpen(c, "u", "h", W, none)
+	e.mustOpen(c, "u", "h", R, W)
+	cur := Stateid{Other: u1.Other} // seqid 0: the current one
+	if _, st := e.m.OpenDowngrade(c, "h", cur, RW, none); st != OK {
+		t.Errorf("downgrade to the union of READ and WRITE opens: %v", st)
+	}
 	_, _, st = e.m.Close(c, "g", s3)
 	wantStatus(t, "CLOSE on another file", st, errBadStateid)
 	cs, _, st := e.m.Close(c, "f", Stateid{Other: s3.Other}) // seqid 0: current

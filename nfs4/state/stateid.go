@@ -39,11 +39,11 @@ type stateRec struct {
 	// open stateids
 	oo           *openOwner
 	access, deny lock.ShareMode
-	// seenAccess and seenDeny are bit sets over the share_access and
-	// share_deny values OPENs asked for (bit v for value v): OPEN_DOWNGRADE
-	// may only go back to one of them (RFC 8881 §18.18.3).
-	seenAccess, seenDeny uint8
-	locks                map[*stateRec]struct{} // lock stateids derived from this open
+	// seen is the set of (share_access, share_deny) pairs the owner's
+	// OPENs of the file asked for, bit access*4+deny: OPEN_DOWNGRADE may
+	// only go to the union of some of them (RFC 8881 §18.18.3).
+	seen  uint16
+	locks map[*stateRec]struct{} // lock stateids derived from this open
 
 	// lock stateids
 	lo   *lockOwner
