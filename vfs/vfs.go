@@ -201,7 +201,10 @@ type FS interface {
 
 	// Read reads up to len(p) bytes at off. eof reports that the read
 	// reached the end of the file. A directory is EISDIR; other
-	// non-regular files are EINVAL.
+	// non-regular files are EINVAL. The file's owner may read and write
+	// it whatever its mode (as knfsd's owner override): the client checked
+	// the mode at open, and a process that created a file 0444 still
+	// writes through the descriptor it holds (git, tar).
 	Read(ctx context.Context, c *Cred, h Handle, off uint64, p []byte) (n int, eof bool, err error)
 
 	// Write writes data at off with the given stability and returns the

@@ -32,7 +32,7 @@ func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p
 	if err := regular(n); err != nil {
 		return 0, false, err
 	}
-	if err := check(c, n, permR); err != nil {
+	if err := checkIO(c, n, permR); err != nil {
 		return 0, false, err
 	}
 	if off >= n.size {
@@ -84,7 +84,7 @@ func (fs *FS) Write(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, 
 	if err := regular(n); err != nil {
 		return 0, 0, err
 	}
-	if err := check(c, n, permW); err != nil {
+	if err := checkIO(c, n, permW); err != nil {
 		return 0, 0, err
 	}
 	if len(data) == 0 {

@@ -138,6 +138,8 @@ type inode struct {
 	parent *inode
 	// Symlinks.
 	target string
+	// User extended attributes of regular files and directories (ext.go).
+	xattrs map[string][]byte
 }
 
 func (n *inode) handle() vfs.Handle {

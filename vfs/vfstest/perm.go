@@ -182,6 +182,22 @@ func testPermReadWrite(e *env) {
 		e.t.Errorf("truncate by owner: %v", err)
 	}
 	e.wantContent(f, []byte("mi"))
+
+	// Owner override (vfs.FS.Read): the owner reads and writes its own
+	// 0444 file, as a process that created it so still does through its
+	// descriptor; another user may read but not write it.
+	e.owned(f, 1000, 1000, 0o444)
+	if _, _, err := e.fs.Write(e.ctx, u, f, 0, []byte("ov"), vfs.FileSync); err != nil {
+		e.t.Errorf("Write by the owner of a 0444 file: %v", err)
+	}
+	e.owned(f, 1000, 1000, 0o000)
+	if _, _, err := e.fs.Read(e.ctx, u, f, 0, buf); err != nil {
+		e.t.Errorf("Read by the owner of a 0000 file: %v", err)
+	}
+	e.owned(f, 1000, 1000, 0o444)
+	other := &vfs.Cred{UID: 1001, GID: 1001}
+	_, _, err = e.fs.Write(e.ctx, other, f, 0, []byte("x"), vfs.FileSync)
+	wantErr(e.t, err, syscall.EACCES, "Write by another user to a 0444 file")
 }
 
 func testPermLookupReadDir(e *env) {
