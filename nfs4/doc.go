@@ -9,10 +9,20 @@
 // operation decodes its own arguments, acts, and encodes its own result;
 // the loop stops at the first result that is not NFS4_OK (RFC 8881 §16.2.3).
 //
+// Every compound of minor version 1 or 2 runs in a session (RFC 8881
+// §2.10): SEQUENCE comes first and picks a slot whose reply cache gets the
+// whole COMPOUND4res, so a retransmission is answered from the cache
+// without running anything twice; only EXCHANGE_ID, CREATE_SESSION,
+// DESTROY_SESSION, BIND_CONN_TO_SESSION and DESTROY_CLIENTID may come
+// alone without one. Callbacks (CB_COMPOUND with CB_SEQUENCE) go back over
+// the session's back channel, the client's own TCP connection.
+//
 // Protocol state (clients, sessions, slots, stateids, opens, locks, leases,
 // grace) is decided by package nfs4/state, a pure state machine; this
-// package holds no state of its own beyond the compound being served, and
-// never holds the state lock across a backend call.
+// package holds no state of its own beyond the compound being served and
+// the per-session channel limits, and never holds the state lock across a
+// backend call. Byte-range locks and share reservations live in the lock
+// table shared with NLM, so NFSv3 and NFSv4 clients conflict correctly.
 //
 // Minor version 0 is answered with NFS4ERR_MINOR_VERS_MISMATCH until it is
 // implemented.

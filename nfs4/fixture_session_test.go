@@ -105,3 +105,10 @@ func opCreateSession(cid nfs4xdr.Clientid4, seq nfs4xdr.Sequenceid4, flags uint3
 		CsaSecParms:  []nfs4xdr.CallbackSecParms4{{CbSecflavor: nfs4xdr.AUTH_NONE}},
 	}}
 }
+
+// callRaw is session.call that also returns the reply bytes.
+func (s *session) callRaw(ops ...nfs4xdr.NfsArgop4) (*nfs4xdr.COMPOUND4res, []byte) {
+	s.f.t.Helper()
+	s.seq++
+	return s.f.callRaw(s.cred, s.minor, append([]nfs4xdr.NfsArgop4{s.sequence(s.seq, false)}, ops...)...)
+}

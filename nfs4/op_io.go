@@ -1,7 +1,6 @@
 package nfs4
 
 import (
-	"encoding/binary"
 	"slices"
 
 	"github.com/gonfs/gonfs/lock"
@@ -121,20 +120,9 @@ func stableHow(s vfs.Stability) x.StableHow4 {
 }
 
 // writeVerifier is the write verifier of this server instance (RFC 8881
-// §18.32.3): it must change whenever unstable data may have been lost, so
-// that clients send it again before trusting COMMIT. It is derived from
-// the boot epoch, which every client ID carries and which the server
-// increments at each start.
-//
-// TODO(lead): a verifier fixed in New from the start time, like the
-// NFSv3 server's, would also change across restarts of a server that
-// keeps no recovery store (and so reuses its epoch).
-func (c *compound) writeVerifier() x.Verifier4 {
-	var v x.Verifier4
-	copy(v[:4], "gnfs")
-	binary.BigEndian.PutUint32(v[4:], c.cid.Epoch())
-	return v
-}
+// §18.32.3): it changes whenever unstable data may have been lost, so
+// that clients send it again before trusting COMMIT.
+func (c *compound) writeVerifier() x.Verifier4 { return c.s.verf }
 
 // WRITE, RFC 8881 §18.32. An UNSTABLE4 write may reach stable storage
 // anyway; the reply says how far it got.

@@ -16,13 +16,6 @@ func argReaddir(cookie uint64, dircount, maxcount uint32, attrs ...uint32) nfs4x
 		AttrRequest: fattr.Of(attrs...).Bitmap4()}}
 }
 
-// callRaw is session.call that also returns the reply bytes.
-func (s *session) callRaw(ops ...nfs4xdr.NfsArgop4) (*nfs4xdr.COMPOUND4res, []byte) {
-	s.f.t.Helper()
-	s.seq++
-	return s.f.callRaw(s.cred, s.minor, append([]nfs4xdr.NfsArgop4{s.sequence(s.seq, false)}, ops...)...)
-}
-
 // dirEntry is an entry of a READDIR reply, decoded.
 type dirEntry struct {
 	cookie uint64

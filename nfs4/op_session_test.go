@@ -151,7 +151,7 @@ func TestSequenceSlots(t *testing.T) {
 	// The SEQUENCE result (§18.46.3).
 	r := s.call().Resarray[0].Opsequence.SrResok4
 	want := nfs4xdr.SEQUENCE4resok{SrSessionid: s.id, SrSequenceid: s.seq, SrSlotid: 0,
-		SrHighestSlotid: nfs4xdr.Slotid4(s.create.CsrForeChanAttrs.CaMaxrequests - 1),
+		SrHighestSlotid:       nfs4xdr.Slotid4(s.create.CsrForeChanAttrs.CaMaxrequests - 1),
 		SrTargetHighestSlotid: nfs4xdr.Slotid4(s.create.CsrForeChanAttrs.CaMaxrequests - 1)}
 	if r != want {
 		t.Fatalf("SEQUENCE4resok %+v, want %+v", r, want)

@@ -65,6 +65,9 @@ type Server struct {
 	log   *slog.Logger
 	now   func() time.Time
 	ticks <-chan time.Time
+	// verf is the write verifier: the start time, so that it differs
+	// between server instances (RFC 8881 §18.32.3), as NFSv3's does.
+	verf nfs4xdr.Verifier4
 
 	// limits holds each session's fore channel attributes as
 	// CREATE_SESSION granted them, so that SEQUENCE can refuse an
@@ -96,6 +99,7 @@ func New(ns *namespace.Namespace, opts Options) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	binary.BigEndian.PutUint64(s.verf[:], uint64(s.now().UnixNano()))
 	s.cb.init(s, opts.CallbackTimeout)
 	return s
 }

@@ -27,7 +27,10 @@ func (s *Server) registerMore() error {
 	for _, v := range portmap.Versions {
 		s.rpc.Register(pmapxdr.PMAP_PROG, v, s.pmap)
 	}
-	return s.registerLocking()
+	if err := s.registerLocking(); err != nil {
+		return err
+	}
+	return s.registerNFS4()
 }
 
 // served lists the programs this server offers, for the portmapper.
@@ -35,7 +38,7 @@ func (s *Server) served() []program {
 	return append([]program{
 		{nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3},
 		{mountxdr.MOUNT_PROGRAM, mountxdr.MOUNT_V3},
-	}, s.lockPrograms()...)
+	}, append(s.lockPrograms(), nfs4Programs()...)...)
 }
 
 type program struct{ prog, vers uint32 }

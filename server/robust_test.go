@@ -167,9 +167,8 @@ func rpcCases() []rpcCase {
 
 		// Unknown program, version, procedure (RFC 5531 §9).
 		{"unknown program", sunrpc.CallHeader{Prog: 0x20000999, Vers: 1}, nil, acceptIs(rpcxdr.PROG_UNAVAIL)},
-		{"NFS version 2", with(nfs(0), func(h *sunrpc.CallHeader) { h.Vers = 2 }), nil, progMismatch(3, 3)},
-		// Until NFSv4 is registered: then this row becomes 3-4.
-		{"NFS version 4", with(nfs(0), func(h *sunrpc.CallHeader) { h.Vers = 4 }), nil, progMismatch(3, 3)},
+		{"NFS version 2", with(nfs(0), func(h *sunrpc.CallHeader) { h.Vers = 2 }), nil, progMismatch(3, 4)},
+		{"NFS version 5", with(nfs(0), func(h *sunrpc.CallHeader) { h.Vers = 5 }), nil, progMismatch(3, 4)},
 		{"MOUNT version 4", with(mnt(0), func(h *sunrpc.CallHeader) { h.Vers = 4 }), nil, progMismatch(3, 3)},
 		{"NFS procedure 22", nfs(22), nil, acceptIs(rpcxdr.PROC_UNAVAIL)},
 		{"NFS procedure 2^32-1", nfs(0xffffffff), nil, acceptIs(rpcxdr.PROC_UNAVAIL)},

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gonfs/gonfs/debuglog"
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
 	"github.com/gonfs/gonfs/lock"
@@ -34,6 +35,7 @@ import (
 	"github.com/gonfs/gonfs/nlm"
 	"github.com/gonfs/gonfs/portmap"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/stats"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/vfs/localfs"
@@ -65,12 +67,21 @@ type Options struct {
 	// GracePeriod is how long after a restart only lock reclaims are
 	// granted (default 90 s, as knfsd).
 	GracePeriod time.Duration
+	// Lease is the NFSv4 lease time (default 90 s, as knfsd's
+	// nfsv4leasetime): how long a silent client keeps its state.
+	Lease time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// NSMName is the name this server gives itself in SM_NOTIFY after a
 	// restart; it must be the name clients mounted it by, or their statd
 	// ignores the notice. Default: the address each client reached.
 	NSMName string
+	// Stats counts calls and operations (default: a new stats.Stats).
+	Stats *stats.Stats
+	// Debug holds the per-subsystem debug switches that the logger obeys
+	// (default: new switches, all on when Logger is enabled at Debug,
+	// else all off). They can be changed while the server runs.
+	Debug *debuglog.Switches
 }
 
 // DefaultStateDir is $XDG_STATE_HOME/gonfs, or ~/.local/state/gonfs.
@@ -93,6 +104,8 @@ type Server struct {
 	nfs3  *nfs3.Server
 	locks *lock.Table
 	nlm   *nlm.Server
+	stats *stats.Stats
+	debug *debuglog.Switches
 
 	mu            sync.Mutex
 	tcp           net.Listener
@@ -127,10 +140,24 @@ func New(opts Options) (*Server, error) {
 	if opts.GracePeriod == 0 {
 		opts.GracePeriod = 90 * time.Second
 	}
+	if opts.Lease == 0 {
+		opts.Lease = 90 * time.Second
+	}
 	if err := os.MkdirAll(opts.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("server: state directory: %w", err)
 	}
-	s := &Server{opts: opts, log: opts.Logger}
+	// Observability: stats, and every logger through the debug switches.
+	if opts.Stats == nil {
+		opts.Stats = stats.New(stats.Options{})
+	}
+	if opts.Debug == nil {
+		opts.Debug = new(debuglog.Switches)
+		if opts.Logger.Enabled(context.Background(), slog.LevelDebug) {
+			opts.Debug.SetAll()
+		}
+	}
+	opts.Logger = slog.New(debuglog.NewHandler(opts.Logger.Handler(), opts.Debug))
+	s := &Server{opts: opts, log: opts.Logger, stats: opts.Stats, debug: opts.Debug}
 	key, err := fhandle.LoadKey(opts.StateDir)
 	if err != nil {
 		return nil, err
@@ -154,8 +181,8 @@ func New(opts Options) (*Server, error) {
 		s.closeAll()
 		return nil, err
 	}
-	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now})
-	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: opts.Now})
+	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now, Observer: opts.Stats})
+	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: opts.Now, Recorder: opts.Stats})
 	s.rpc.Register(nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, s.nfs3)
 	if err := s.registerMore(); err != nil {
 		s.closeAll()
@@ -192,6 +219,13 @@ func (s *Server) Namespace() *namespace.Namespace { return s.ns }
 
 // RPC returns the RPC server, to register further programs before Start.
 func (s *Server) RPC() *sunrpc.Server { return s.rpc }
+
+// Stats returns the server's statistics.
+func (s *Server) Stats() *stats.Stats { return s.stats }
+
+// Debug returns the debug switches the server's loggers obey; changing
+// them takes effect at once.
+func (s *Server) Debug() *debuglog.Switches { return s.debug }
 
 // Start listens on the configured address over TCP and UDP and serves
 // until Shutdown.

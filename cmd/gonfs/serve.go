@@ -17,12 +17,12 @@ import (
 func serveCmd() *cobra.Command {
 	var (
 		listen, stateDir, exportsFile, portmap, logLevel, nsmName string
-		grace                                                     time.Duration
+		grace, lease                                              time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
-		Long: `Serve DIR over NFSv3 with MOUNT, NLM and NSM on one port.
+		Long: `Serve DIR over NFSv3 (with MOUNT, NLM and NSM) and NFSv4.1/4.2 on one port.
 
 With only DIR, DIR is exported read-write as "/" to loopback clients
 (127.0.0.0/8 and ::1), unprivileged source ports allowed, root squashed.
@@ -61,7 +61,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 			}
 			srv, err := server.New(server.Options{
 				Exports: table, Listen: listen, StateDir: stateDir, Portmap: portmap,
-				Logger: log, GracePeriod: grace, NSMName: nsmName,
+				Logger: log, GracePeriod: grace, Lease: lease, NSMName: nsmName,
 			})
 			if err != nil {
 				return err
@@ -86,6 +86,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&nsmName, "nsm-name", "", "name to give clients in SM_NOTIFY after a restart (default: the address they reached)")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
+	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
 	return cmd
 }
 
@@ -93,7 +94,7 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 	addr := srv.Addr()
 	out := cmd.OutOrStdout()
 	for _, e := range srv.Namespace().Exports() {
-		fmt.Fprintf(out, "gonfs: serving %s as %s:%s (NFSv3, MOUNT, NLM and NSM on port %d)\n",
+		fmt.Fprintf(out, "gonfs: serving %s as %s:%s (NFSv3, NFSv4.1, NFSv4.2, MOUNT, NLM and NSM on port %d)\n",
 			e.Config.Dir, addr.Addr(), e.Config.Path, addr.Port())
 	}
 	pm, why := srv.PortmapAddr()
@@ -108,6 +109,7 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 	if ex := srv.Namespace().Exports(); len(ex) > 0 {
 		path = ex[0].Config.Path
 	}
-	fmt.Fprintf(out, "mount it with:\n  mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp%s %s:%s /mnt\n",
+	fmt.Fprintf(out, "mount it with:\n  mount -t nfs -o vers=4.2,port=%d %s:%s /mnt\n", addr.Port(), addr.Addr(), path)
+	fmt.Fprintf(out, "  mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp%s %s:%s /mnt\n",
 		addr.Port(), addr.Port(), lock, addr.Addr(), path)
 }

@@ -48,16 +48,23 @@ func runReaddirChurn(p *probe, args []string) error {
 		}
 	}
 	p.say("created %d files in %.1fs", n, time.Since(t0).Seconds())
+	churned := int64(0)
 	for pass := range passes {
-		if err := churnPass(p, dir, int(n), int(pass)+1); err != nil {
+		during, err := churnPass(p, dir, int(n), int(pass)+1)
+		if err != nil {
 			return fmt.Errorf("pass %d: %w", pass+1, err)
 		}
+		churned += during
+	}
+	if passes > 0 && churned == 0 {
+		return fmt.Errorf("no entry was created or removed while a listing ran: the passes proved nothing")
 	}
 	return nil
 }
 
-// churnPass lists dir once while a goroutine creates and removes churn files.
-func churnPass(p *probe, dir string, n, pass int) error {
+// churnPass lists dir once while a goroutine creates and removes churn files;
+// it returns how many creates and removes happened during the listing.
+func churnPass(p *probe, dir string, n, pass int) (int64, error) {
 	var (
 		stop             atomic.Bool
 		created, removed atomic.Int64
@@ -70,9 +77,11 @@ func churnPass(p *probe, dir string, n, pass int) error {
 		defer wg.Done()
 		const live = 8 // churn files alive at once
 		name := func(i int) string { return filepath.Join(dir, fmt.Sprintf("%s%d-%d", churnPrefix, pass, i)) }
+		signal := sync.OnceFunc(func() { close(started) })
+		defer signal()
 		for i := 0; ; i++ {
 			if i == 1 {
-				close(started)
+				signal() // one churn file exists: the listing may start
 			}
 			if stop.Load() {
 				for j := max(0, i-live); j < i; j++ {
@@ -84,7 +93,6 @@ func churnPass(p *probe, dir string, n, pass int) error {
 			}
 			if err := os.WriteFile(name(i), []byte("churn"), 0o644); err != nil {
 				churnErr = err
-				close(started)
 				return
 			}
 			created.Add(1)
@@ -104,10 +112,10 @@ func churnPass(p *probe, dir string, n, pass int) error {
 	stop.Store(true)
 	wg.Wait()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if churnErr != nil {
-		return fmt.Errorf("churn: %w", churnErr)
+		return 0, fmt.Errorf("churn: %w", churnErr)
 	}
 	var missing, dup []string
 	for i := range n {
@@ -126,12 +134,12 @@ func churnPass(p *probe, dir string, n, pass int) error {
 		for k := range seen {
 			extra = append(extra, k)
 		}
-		return fmt.Errorf("%d stable entries missing %s, %d seen more than once %s, %d unknown %s",
+		return 0, fmt.Errorf("%d stable entries missing %s, %d seen more than once %s, %d unknown %s",
 			len(missing), head(missing), len(dup), head(dup), len(extra), head(extra))
 	}
 	p.say("pass %d: each of the %d stable entries seen exactly once; %d churn entries seen; %d creates+removes during the listing",
 		pass, n, churnSeen, during)
-	return nil
+	return during, nil
 }
 
 // listDir reads dir with getdents(2) in small buffers, so the listing takes

@@ -174,7 +174,10 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 		m.owners[owner] = e
 	}
 	if u := e.unconfirmed; u != nil { // case 4
+		// Dropping the record may drop the owner's entry too when it
+		// held nothing else; the new record belongs in it.
 		m.dropUnconfirmed(u)
+		m.owners[owner] = e
 	}
 	c := &client{
 		id:         m.newClientID(),
