@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/gonfs/gonfs/debuglog"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfserr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
@@ -38,6 +40,19 @@ type Options struct {
 	// delegations) can be recalled first. It returns nfserr-classified
 	// errors; Delay becomes NFS3ERR_JUKEBOX.
 	Conflicts ConflictChecker
+	// Recorder, when set, is told the outcome of every procedure that
+	// produced a reply (observability hook).
+	Recorder Recorder
+}
+
+// Recorder receives the outcome of each NFSv3 procedure: version 3, minor
+// 0, the procedure number, the nfsstat3 sent (NFS3_OK for NULL), the time
+// the procedure took, the client's address, and the ID of the export of
+// its file handle or ^uint32(0) when none was resolved. *stats.Stats
+// implements it. It is called on the request's goroutine and must not
+// block.
+type Recorder interface {
+	Op(ver, minor uint32, op uint32, status int32, d time.Duration, client netip.Addr, export uint32)
 }
 
 // ConflictChecker lets the NFSv4 state layer veto or delay NFSv3 changes
@@ -55,13 +70,14 @@ type Server struct {
 	now  func() time.Time
 	verf nfs3xdr.Writeverf3
 	cc   ConflictChecker
+	rec  Recorder // observability hook; may be nil
 
 	requests sync.Pool // of *request
 }
 
 // New returns an NFSv3 server for the exports of ns.
 func New(ns *namespace.Namespace, opts Options) *Server {
-	s := &Server{ns: ns, log: opts.Logger, now: opts.Now, cc: opts.Conflicts}
+	s := &Server{ns: ns, log: opts.Logger, now: opts.Now, cc: opts.Conflicts, rec: opts.Recorder}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +139,14 @@ func (s *Server) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	}
 	rq.ctx, rq.call = ctx, call
 	rq.r.Reset(call.Args)
+	// Observability hook: stats and the per-request debug line.
+	var start time.Time
+	if s.rec != nil {
+		start = time.Now()
+	}
+	res := len(w.Buf)
 	st := procs[call.Proc](s, rq, &rq.r, w)
+	s.observe(rq, start, st, w.Buf[res:])
 	*rq = request{} // drop references to the call, whose buffers sunrpc reuses
 	s.requests.Put(rq)
 	return st
@@ -187,7 +210,51 @@ func (s *Server) status(rq *request, err error) nfs3xdr.Nfsstat3 {
 		s.log.Error("nfs3: unexpected backend error", "proc", nfs3xdr.NFS_V3ProcName(rq.call.Proc),
 			"client", rq.call.Remote, "err", err)
 	}
-	return nfserr.NFS3(err)
+	st := nfserr.NFS3(err)
+	// Observability hook: one debug line per failed procedure, with the
+	// error behind the status (only this path knows it).
+	if s.log.Enabled(rq.ctx, slog.LevelDebug) {
+		s.log.LogAttrs(rq.ctx, slog.LevelDebug, "nfs3: procedure failed", debuglog.XID(rq.call.XID),
+			debuglog.Client(rq.call.Remote), debuglog.Op(nfs3xdr.NFS_V3ProcName(rq.call.Proc)),
+			debuglog.Status(st), debuglog.Err(err))
+	}
+	return st
+}
+
+// observe reports a procedure's outcome: to the Recorder when it replied
+// with results, and as one debug line when the nfs3 debug switch is on.
+// The status is read back from the results the procedure appended (every
+// RFC 1813 result but NULL's begins with its nfsstat3), so that what is
+// counted is what the client was sent, whichever path of the procedure
+// set it. Calls answered with an RPC error have no nfsstat3: the RPC
+// layer counts them.
+func (s *Server) observe(rq *request, start time.Time, rst sunrpc.Status, results []byte) {
+	debug := s.log.Enabled(rq.ctx, slog.LevelDebug)
+	if rst != sunrpc.Success {
+		if debug {
+			s.log.LogAttrs(rq.ctx, slog.LevelDebug, "nfs3: request", debuglog.XID(rq.call.XID),
+				debuglog.Client(rq.call.Remote), debuglog.Op(nfs3xdr.NFS_V3ProcName(rq.call.Proc)), debuglog.Status(rst))
+		}
+		return
+	}
+	if s.rec == nil && !debug {
+		return
+	}
+	var st nfs3xdr.Nfsstat3
+	if rq.call.Proc != nfs3xdr.NFSPROC3_NULL && len(results) >= 4 {
+		st = nfs3xdr.Nfsstat3(binary.BigEndian.Uint32(results))
+	}
+	if s.rec != nil {
+		export := ^uint32(0)
+		if rq.e != nil {
+			export = rq.e.ID
+		}
+		s.rec.Op(3, 0, rq.call.Proc, int32(st), time.Since(start), rq.call.Remote.Addr(), export)
+	}
+	if debug {
+		s.log.LogAttrs(rq.ctx, slog.LevelDebug, "nfs3: request", debuglog.XID(rq.call.XID),
+			debuglog.Client(rq.call.Remote), debuglog.Op(nfs3xdr.NFS_V3ProcName(rq.call.Proc)), debuglog.Status(st))
+	}
 }
 
 // checkName validates a name a client sends for a new or looked-up entry.

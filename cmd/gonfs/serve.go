@@ -6,11 +6,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/gonfs/gonfs/exports"
+	"github.com/gonfs/gonfs/metrics"
 	"github.com/gonfs/gonfs/server"
 )
 
@@ -19,6 +23,7 @@ func serveCmd() *cobra.Command {
 		listen, stateDir, exportsFile, portmap, logLevel, nsmName string
 		grace, lease                                              time.Duration
 	)
+	var metricsAddr string // --metrics
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
@@ -71,6 +76,14 @@ With --exports FILE, the exports(5) file is served instead.`,
 				return err
 			}
 			printBanner(cmd, srv)
+			if metricsAddr != "" {
+				l, err := serveMetrics(ctx, metricsAddr, srv)
+				if err != nil {
+					srv.Shutdown(context.Background())
+					return fmt.Errorf("--metrics: %w", err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "gonfs: Prometheus metrics on http://%s/metrics\n", l.Addr())
+			}
 			<-ctx.Done()
 			log.Info("shutting down")
 			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -85,6 +98,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&portmap, "portmap", "", `portmapper address (default: port 111 of --listen's host); "off" to disable; "rpcbind[:ADDR]" to register with the system rpcbind instead`)
 	f.StringVar(&logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&nsmName, "nsm-name", "", "name to give clients in SM_NOTIFY after a restart (default: the address they reached)")
+	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9662); off by default")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
 	return cmd
@@ -112,4 +126,26 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 	fmt.Fprintf(out, "mount it with:\n  mount -t nfs -o vers=4.2,port=%d %s:%s /mnt\n", addr.Port(), addr.Addr(), path)
 	fmt.Fprintf(out, "  mount -t nfs -o vers=3,proto=tcp,port=%d,mountport=%d,mountproto=tcp%s %s:%s /mnt\n",
 		addr.Port(), addr.Port(), lock, addr.Addr(), path)
+}
+
+// serveMetrics starts the Prometheus listener of --metrics: the server's
+// statistics, with exports labelled by path, beside the Go runtime's and
+// the process's own metrics. It stops when ctx ends.
+func serveMetrics(ctx context.Context, addr string, srv *server.Server) (*metrics.Listener, error) {
+	paths := map[uint32]string{}
+	for _, e := range srv.Namespace().Exports() {
+		paths[e.ID] = e.Config.Path
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		metrics.NewCollector(srv.Stats(), metrics.Options{ExportName: func(id uint32) string {
+			if p, ok := paths[id]; ok {
+				return p
+			}
+			return strconv.FormatUint(uint64(id), 10)
+		}}),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	return metrics.Serve(ctx, addr, reg)
 }

@@ -1,0 +1,32 @@
+// Package metrics exposes a server's statistics (package stats) to
+// Prometheus.
+//
+// The Collector reads a stats.Snapshot when it is scraped and turns it
+// into constant metrics: the request path counts only once, in package
+// stats, and nothing here runs between scrapes. The metrics:
+//
+//	gonfs_rpc_calls_total{program,version,procedure,status}      counter
+//	gonfs_rpc_duration_seconds{program,version,procedure}        histogram
+//	gonfs_rpc_in_flight                                          gauge
+//	gonfs_nfs_ops_total{version,op,status}                       counter
+//	gonfs_nfs_op_duration_seconds{version,op}                    histogram
+//	gonfs_export_ops_total{export}                               counter
+//	gonfs_export_errors_total{export}                            counter
+//	gonfs_export_op_seconds_total{export}                        counter
+//	gonfs_nfs_ops_dropped_total                                  counter
+//	gonfs_clients_evicted_total                                  counter
+//	gonfs_client_calls_total{client}, gonfs_client_ops_total{client},
+//	gonfs_client_op_errors_total{client}                         counters, with Options.PerClient
+//
+// Labels use the names of package stats: programs as rpcinfo names them
+// ("nfs", "mountd"), procedures and operations in lower case ("getattr",
+// "sequence"), NFS statuses in RFC spelling ("NFS3ERR_NOENT"), versions
+// "3", "4.0", "4.1", "4.2". Histogram buckets are stats' power-of-two
+// microsecond buckets, in seconds.
+//
+// Serve runs an HTTP listener for /metrics; it is opt-in (`gonfs serve
+// --metrics ADDR`) and should listen on loopback or a management network.
+//
+// Concurrency: a Collector may be scraped by any number of goroutines at
+// once; each scrape takes its own snapshot.
+package metrics
