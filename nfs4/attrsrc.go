@@ -56,6 +56,7 @@ func (c *compound) attrExport(e *namespace.Export) *fattr.Export {
 	}
 	ex.FSID = nfs4xdr.Fsid4{Major: e.FSID(), Minor: 0}
 	ex.Info = e.Info
+	ex.Xattrs = c.minor >= 2 && ServesXattrs(e.FS)
 	return ex
 }
 

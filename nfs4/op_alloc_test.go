@@ -131,3 +131,5 @@ func TestAllocateUnsupported(t *testing.T) {
 		t.Errorf("ALLOCATE on a read-only export: %v, want NFS4ERR_ROFS", st)
 	}
 }
+
+func memfsNew() *memfs.FS { return memfs.New(memfs.Options{RootMode: 0o777}) }

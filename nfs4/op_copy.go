@@ -3,11 +3,9 @@ package nfs4
 import (
 	"context"
 	"encoding/binary"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"weak"
 
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
@@ -76,25 +74,8 @@ type copyTable struct {
 	notify func(ctx context.Context, s *Server, id state.ClientID, args x.CB_OFFLOAD4args) error
 }
 
-// copyTables holds each Server's copyTable until server.go gives Server a
-// field for it.
-//
-// TODO(lead): add `copyTab copyTable` to Server (server.go), make copies
-// return &s.copyTab, and delete copyTables and its cleanup.
-var copyTables sync.Map // weak.Pointer[Server] → *copyTable
-
 // copies returns s's copy table.
-func (s *Server) copies() *copyTable {
-	k := weak.Make(s)
-	if v, ok := copyTables.Load(k); ok {
-		return v.(*copyTable)
-	}
-	v, loaded := copyTables.LoadOrStore(k, &copyTable{})
-	if !loaded {
-		runtime.AddCleanup(s, func(k weak.Pointer[Server]) { copyTables.Delete(k) }, k)
-	}
-	return v.(*copyTable)
-}
+func (s *Server) copies() *copyTable { return &s.copyTab }
 
 // add registers a background copy for client, which cancel stops, if
 // fewer than maxAsyncCopies run, and returns it.

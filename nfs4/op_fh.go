@@ -266,7 +266,16 @@ func (c *compound) opAccess(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 			got &^= nfs4xdr.ACCESS4_MODIFY | nfs4xdr.ACCESS4_EXTEND | nfs4xdr.ACCESS4_DELETE
 		}
 	}
-	res := nfs4xdr.ACCESS4res{Status: nfs4xdr.NFS4_OK, Resok4: nfs4xdr.ACCESS4resok{Supported: want, Access: got & want}}
+	supported := want
+	if c.minor >= 2 {
+		// RFC 8276 §8.2: the xattr bits, for exports that serve xattrs.
+		xsup, xgot, st := c.xattrAccess(args.Access)
+		if st != nfs4xdr.NFS4_OK {
+			return c.fail(w, st)
+		}
+		supported, got, want = supported|xsup, got|xgot, want|xsup
+	}
+	res := nfs4xdr.ACCESS4res{Status: nfs4xdr.NFS4_OK, Resok4: nfs4xdr.ACCESS4resok{Supported: supported, Access: got & want}}
 	res.Encode(w)
 	return nfs4xdr.NFS4_OK
 }

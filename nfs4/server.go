@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"log/slog"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -34,6 +35,9 @@ type Options struct {
 	Waker  Waker
 	Logger *slog.Logger
 	Now    func() time.Time
+	// Recorder receives each operation's status and duration, for
+	// nfsstat-style statistics (package stats).
+	Recorder Recorder
 	// Ticks drives the lease work (state.Tick) once Start has been
 	// called; nil means a ticker of one second. Tests pass their own
 	// channel and send on it.
@@ -49,6 +53,14 @@ type Options struct {
 type RecoveryStore interface {
 	Put(state.ClientRecord) error
 	Delete(state.ClientRecord) error
+}
+
+// Recorder receives one call per NFSv4 operation (not per COMPOUND): the
+// version (4), minor version, operation number, its status, how long it
+// took, the client and the export id (^uint32(0) outside exports).
+// Implementations must be cheap and safe for concurrent use.
+type Recorder interface {
+	Op(ver, minor, op uint32, status int32, d time.Duration, client netip.Addr, export uint32)
 }
 
 // Waker sends NLM_GRANTED for NLM requests granted by the lock table.
@@ -68,6 +80,10 @@ type Server struct {
 	// verf is the write verifier: the start time, so that it differs
 	// between server instances (RFC 8881 §18.32.3), as NFSv3's does.
 	verf nfs4xdr.Verifier4
+	// copyTab tracks asynchronous COPYs (RFC 7862 §15.2.3).
+	copyTab copyTable
+	// rec receives per-operation statistics (nil: none).
+	rec Recorder
 
 	// limits holds each session's fore channel attributes as
 	// CREATE_SESSION granted them, so that SEQUENCE can refuse an
@@ -91,7 +107,7 @@ type Server struct {
 
 // New returns an NFSv4 server for the exports of ns.
 func New(ns *namespace.Namespace, opts Options) *Server {
-	s := &Server{ns: ns, state: opts.State, store: opts.Store, waker: opts.Waker, log: opts.Logger, now: opts.Now,
+	s := &Server{ns: ns, state: opts.State, store: opts.Store, waker: opts.Waker, log: opts.Logger, now: opts.Now, rec: opts.Recorder,
 		ticks: opts.Ticks, done: make(chan struct{})}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -398,7 +414,15 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	if minor >= 1 && minor <= 2 && n > 0 && r.Remaining() >= 4 &&
 		nfs4xdr.NfsOpnum4(binary.BigEndian.Uint32(r.Rest())) == nfs4xdr.OP_SEQUENCE {
 		r.Uint32()
+		began := time.Now()
 		seq = c.sequence(r, len(call.Args))
+		if s.rec != nil {
+			st := seq.status
+			if seq.replay != nil {
+				st = nfs4xdr.NFS4_OK // a replay is a SEQUENCE that succeeded
+			}
+			s.record(c, nfs4xdr.OP_SEQUENCE, st, time.Since(began))
+		}
 		if seq.replay != nil {
 			w.Buf = append(w.Buf, seq.replay...)
 			return sunrpc.Success
@@ -445,11 +469,18 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 			}
 			c.op = opnum
 			w.Uint32(uint32(opnum))
+			var began time.Time
+			if s.rec != nil {
+				began = time.Now()
+			}
 			if st := c.position(opnum); st != nfs4xdr.NFS4_OK {
 				status = c.fail(w, st)
 			} else {
 				status = info.fn(c, r, w)
 				status = c.checkReplySize(w, start, opAt, status)
+			}
+			if s.rec != nil {
+				s.record(c, opnum, status, time.Since(began))
 			}
 			count++
 			if status != nfs4xdr.NFS4_OK {
@@ -588,4 +619,13 @@ func (c *compound) access() (namespace.Access, nfs4xdr.Nfsstat4) {
 // errStatus maps an error to nfsstat4 through nfserr.
 func errStatus(err error) nfs4xdr.Nfsstat4 {
 	return nfserr.NFS4(err)
+}
+
+// record reports one operation to the statistics recorder.
+func (s *Server) record(c *compound, op nfs4xdr.NfsOpnum4, st nfs4xdr.Nfsstat4, d time.Duration) {
+	export := ^uint32(0)
+	if c.cur.e != nil {
+		export = c.cur.e.ID
+	}
+	s.rec.Op(4, c.minor, uint32(op), int32(st), d, c.call.Remote.Addr(), export)
 }

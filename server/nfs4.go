@@ -48,11 +48,12 @@ func (s *Server) registerNFS4() error {
 		PreviousClients: prev,
 	})
 	srv := nfs4.New(s.ns, nfs4.Options{
-		State:  st,
-		Store:  store,
-		Waker:  s.nlm,
-		Logger: s.log.With("sub", "nfs4"),
-		Now:    s.opts.Now,
+		State:    st,
+		Store:    store,
+		Waker:    s.nlm,
+		Logger:   s.log.With("sub", "nfs4"),
+		Recorder: s.stats,
+		Now:      s.opts.Now,
 	})
 	// Leases run from now; Shutdown stops them (closers run in order, so
 	// the server is closed before its store).

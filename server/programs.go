@@ -109,7 +109,7 @@ func (s *Server) startPortmap(ctx context.Context) {
 		}
 	}
 	// A server of its own, so that port 111 answers the portmapper only.
-	s.pmapRPC = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "portmap-rpc"), Clock: s.opts.Now})
+	s.pmapRPC = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "portmap-rpc"), Clock: s.opts.Now, Observer: s.stats})
 	for _, v := range portmap.Versions {
 		s.pmapRPC.Register(pmapxdr.PMAP_PROG, v, s.pmap)
 	}
