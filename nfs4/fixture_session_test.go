@@ -29,10 +29,21 @@ var ownerCounter atomic.Uint64
 // newSession creates a client (a fresh owner) and a session for it, as c.
 func (f *fixture) newSession(c cred) *session {
 	f.t.Helper()
+	s := f.newSessionOwner(c, fmt.Sprintf("test-client-%d", ownerCounter.Add(1)), nfs4xdr.Verifier4{1})
+	// As the Linux client does: a new client ID sends RECLAIM_COMPLETE
+	// before it opens anything (RFC 8881 §18.51.3).
+	s.reclaimComplete()
+	return s
+}
+
+// newRawSession is newSession without the RECLAIM_COMPLETE, for tests of
+// sessions and reclaim themselves.
+func (f *fixture) newRawSession(c cred) *session {
+	f.t.Helper()
 	return f.newSessionOwner(c, fmt.Sprintf("test-client-%d", ownerCounter.Add(1)), nfs4xdr.Verifier4{1})
 }
 
-// newSessionOwner is newSession for a given owner and verifier.
+// newSessionOwner is newRawSession for a given owner and verifier.
 func (f *fixture) newSessionOwner(c cred, owner string, verf nfs4xdr.Verifier4) *session {
 	f.t.Helper()
 	cid, seq := f.exchangeID(c, owner, verf)

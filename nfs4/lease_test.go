@@ -37,7 +37,7 @@ func TestLeaseTick(t *testing.T) {
 	ticks := make(chan time.Time)
 	f.restartServer(f.store, 1, nil, ticks)
 	f.srv.Start()
-	s := f.newSession(root)
+	s := f.newRawSession(root)
 	s.reclaimComplete()
 	if len(f.store.records) != 1 {
 		t.Fatalf("records %v", f.store.records)
@@ -92,7 +92,7 @@ func TestRestartReclaim(t *testing.T) {
 	f.wantStatus(f.call(root, 1, opCreateSession(old.cid, 2, 0)), nfs4xdr.NFS4ERR_STALE_CLIENTID, 1)
 
 	back := f.newSessionOwner(root, "restart-owner", nfs4xdr.Verifier4{1})
-	stranger := f.newSession(root)
+	stranger := f.newRawSession(root)
 	file := lock.FileKey("f")
 	open := func(s *session, owner string, reclaim bool) nfs4xdr.Nfsstat4 {
 		_, _, st := f.state.Open(state.OpenArgs{ClientID: s.clientID(), Owner: []byte(owner), File: file,
@@ -112,10 +112,14 @@ func TestRestartReclaim(t *testing.T) {
 	if f.state.InGrace() {
 		t.Fatal("grace period still on after the last previous client completed")
 	}
+	if st := open(stranger, "o2", false); st != nfs4xdr.NFS4ERR_GRACE {
+		t.Fatalf("new open before the client's own RECLAIM_COMPLETE: %v, want GRACE (RFC 8881 §18.51.3)", st)
+	}
+	stranger.reclaimComplete()
 	if st := open(stranger, "o2", false); st != nfs4xdr.NFS4_OK {
 		t.Fatalf("new open after grace: %v", st)
 	}
-	if rs, _ := store.List(); len(rs) != 1 {
+	if rs, _ := store.List(); len(rs) != 2 { // the previous client and the stranger, since both completed
 		t.Fatalf("records %+v", rs)
 	}
 }

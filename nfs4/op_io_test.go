@@ -207,6 +207,7 @@ func TestReadFitsSession(t *testing.T) {
 		t.Fatalf("server raised ca_maxresponsesize to %d", limit)
 	}
 	s := &session{f: f, cred: root, minor: 1, cid: cid, id: ok.CsrSessionid, create: ok}
+	s.reclaimComplete()
 	o := s.open(openName("o", "f", accRead, denyNone))
 	res, raw := s.callRaw(opPutfh(o.fh), readArg(o.sid, 0, 8192))
 	f.wantStatus(res, x.NFS4_OK, 3)

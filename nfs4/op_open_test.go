@@ -556,7 +556,7 @@ func TestOpenReclaim(t *testing.T) {
 	f := newGraceFixture(t)
 	f.seed("f", "x", 0o666, 0)
 	prev := f.newSessionOwner(root, "prev", x.Verifier4{7})
-	other := f.newSession(root)
+	other := f.newRawSession(root)
 	if st := other.openStatus(openName("o", "f", accRead, denyNone)); st != x.NFS4ERR_GRACE {
 		t.Errorf("new OPEN in grace: %v, want GRACE", st)
 	}

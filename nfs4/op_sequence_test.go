@@ -14,7 +14,7 @@ import (
 // compounds in it; the SEQUENCE result echoes the slot.
 func TestSessionEndToEnd(t *testing.T) {
 	f := newFixture(t, "")
-	s := f.newSession(root)
+	s := f.newRawSession(root)
 	res := s.call(opPutrootfh(), opGetfh())
 	f.wantStatus(res, nfs4xdr.NFS4_OK, 3)
 	seq := res.Resarray[0].Opsequence.SrResok4

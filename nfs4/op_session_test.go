@@ -100,7 +100,7 @@ func equalStatus(a, b []nfs4xdr.Nfsstat4) bool {
 // failed SEQUENCE leaving the slot alone.
 func TestSequenceSlots(t *testing.T) {
 	f := newFixture(t, "")
-	s := f.newSession(root)
+	s := f.newRawSession(root)
 
 	// A cached compound is replayed byte for byte, without running again.
 	seq := s.sequence(1, true)
@@ -324,7 +324,7 @@ func TestBindConnAndBackchannelCtl(t *testing.T) {
 // RFC 8881 §18.51: RECLAIM_COMPLETE persists the client's record.
 func TestReclaimComplete(t *testing.T) {
 	f := newFixture(t, "")
-	s := f.newSession(root)
+	s := f.newRawSession(root)
 	f.wantStatus(s.call(opReclaimComplete(true)), nfs4xdr.NFS4ERR_NOFILEHANDLE, 2)
 	f.wantStatus(s.call(opPutrootfh(), opReclaimComplete(true)), nfs4xdr.NFS4_OK, 3)
 	if len(f.store.records) != 0 {
@@ -340,7 +340,7 @@ func TestReclaimComplete(t *testing.T) {
 // RFC 8881 §18.48, §18.38: TEST_STATEID and FREE_STATEID.
 func TestTestAndFreeStateid(t *testing.T) {
 	f := newFixture(t, "")
-	s := f.newSession(root)
+	s := f.newRawSession(root)
 	s.reclaimComplete()
 	open, _, st := f.state.Open(state.OpenArgs{ClientID: s.clientID(), Owner: []byte("oo"), File: lock.FileKey("f"), Access: lock.ShareRead})
 	if st != nfs4xdr.NFS4_OK {
@@ -365,4 +365,36 @@ func TestTestAndFreeStateid(t *testing.T) {
 	f.wantStatus(s.call(free(unknown)), nfs4xdr.NFS4ERR_BAD_STATEID, 2)
 	// The current stateid is substituted, and there is none here.
 	f.wantStatus(s.call(free(nfs4xdr.Stateid4(state.CurrentStateid))), nfs4xdr.NFS4ERR_BAD_STATEID, 2)
+}
+
+// RFC 8881 §2.10.6.4: with sa_cachethis, a reply longer than the
+// session's ca_maxresponsesize_cached is NFS4ERR_REP_TOO_BIG_TO_CACHE, even
+// when SEQUENCE's own result is what makes it too long (pynfs CSESS27).
+func TestRepTooBigToCacheLoneSequence(t *testing.T) {
+	f := newFixture(t, "")
+	cid, seq := f.exchangeID(root, "tiny-cache", nfs4xdr.Verifier4{1})
+	cs := opCreateSession(cid, seq, 0)
+	cs.OpcreateSession.CsaForeChanAttrs.CaMaxresponsesizeCached = 10
+	res := f.call(root, 1, cs)
+	f.wantStatus(res, nfs4xdr.NFS4_OK, 1)
+	s := &session{f: f, cred: root, minor: 1, cid: cid, id: res.Resarray[0].OpcreateSession.CsrResok4.CsrSessionid}
+	res = f.call(root, 1, s.sequence(1, true))
+	f.wantStatus(res, nfs4xdr.NFS4ERR_REP_TOO_BIG_TO_CACHE, 1)
+}
+
+// RFC 8881 §18.36.3: undefined csa_flags bits are NFS4ERR_INVAL (pynfs
+// CSESS15), and a back channel too small for any callback is
+// NFS4ERR_TOOSMALL (§18.36.4, pynfs CSESS29).
+func TestCreateSessionRefusals(t *testing.T) {
+	f := newFixture(t, "")
+	cid, seq := f.exchangeID(root, "bad-cs", nfs4xdr.Verifier4{1})
+	res := f.call(root, 1, opCreateSession(cid, seq, 0xf))
+	f.wantStatus(res, nfs4xdr.NFS4ERR_INVAL, 1)
+	cs := opCreateSession(cid, seq, 0)
+	cs.OpcreateSession.CsaBackChanAttrs.CaMaxrequestsize = 10
+	f.wantStatus(f.call(root, 1, cs), nfs4xdr.NFS4ERR_TOOSMALL, 1)
+	cs = opCreateSession(cid, seq, 0)
+	cs.OpcreateSession.CsaBackChanAttrs.CaMaxoperations = 1
+	f.wantStatus(f.call(root, 1, cs), nfs4xdr.NFS4ERR_TOOSMALL, 1)
+	f.wantStatus(f.call(root, 1, opCreateSession(cid, seq, 0)), nfs4xdr.NFS4_OK, 1)
 }

@@ -444,8 +444,14 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 			c.index = i
 			opAt := w.Len()
 			if i == 0 && seq.ran {
+				c.op = nfs4xdr.OP_SEQUENCE
 				w.Uint32(uint32(nfs4xdr.OP_SEQUENCE))
 				status = seq.write(w)
+				if status == nfs4xdr.NFS4_OK {
+					// SEQUENCE's own result may already exceed a tiny
+					// ca_maxresponsesize_cached (pynfs CSESS27).
+					status = c.checkReplySize(w, start, opAt, status)
+				}
 				count++
 				if status != nfs4xdr.NFS4_OK {
 					break

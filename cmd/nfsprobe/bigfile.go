@@ -165,6 +165,10 @@ func runVerify(p *probe, args []string) error {
 // runTwophase is the guest's half of the server restart test: part A is
 // acknowledged (fsync) before READY appears, so the host may kill the server
 // right after; part B goes through the same descriptor once GO appears.
+// With LOCKED and RELEASE it also takes an F_SETLK write lock on the whole
+// file before READY (the lock the client must reclaim after the restart),
+// creates LOCKED once part B is fsynced and read back, and unlocks when
+// RELEASE appears.
 func runTwophase(p *probe, args []string) error {
 	path, ready, goFile := args[0], args[2], args[3]
 	size, err := parseSize(args[1])
@@ -183,16 +187,18 @@ func runTwophase(p *probe, args []string) error {
 		return fmt.Errorf("part A: fsync: %w", err)
 	}
 	p.say("part A: %d bytes written and fsynced", size)
+	locking := len(args) >= 6
+	if locking {
+		if err := lockWhole(f, unix.F_WRLCK); err != nil {
+			return fmt.Errorf("F_SETLK W 0-EOF: %w", err)
+		}
+		p.say("F_SETLK W 0-EOF: locked")
+	}
 	if err := os.WriteFile(ready, nil, 0o644); err != nil {
 		return err
 	}
 	p.say("created %s; waiting for %s", ready, goFile)
-	for {
-		if _, err := os.Stat(goFile); err == nil {
-			break
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitFor(goFile)
 	t0 := time.Now()
 	if _, err := writePattern(f, size, size); err != nil {
 		return fmt.Errorf("part B: %w", err)
@@ -209,9 +215,31 @@ func runTwophase(p *probe, args []string) error {
 		return fmt.Errorf("read back through the same fd: %w", err)
 	}
 	p.say("read back A+B through the same fd, sha256 %x", sum)
+	if locking {
+		locked, release := args[4], args[5]
+		if err := os.WriteFile(locked, nil, 0o644); err != nil {
+			return err
+		}
+		p.say("created %s; holding the lock until %s", locked, release)
+		waitFor(release)
+		if err := lockWhole(f, unix.F_UNLCK); err != nil {
+			return fmt.Errorf("unlock: %w", err)
+		}
+		p.say("unlocked")
+	}
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("close: %w", err)
 	}
 	p.say("close ok")
 	return nil
+}
+
+// waitFor polls until path exists (a signal file on the guest's 9p share).
+func waitFor(path string) {
+	for {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }

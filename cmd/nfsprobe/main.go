@@ -1,6 +1,8 @@
 // Command nfsprobe performs the file system checks of the interop suite that
 // busybox cannot: large writes checked by SHA-256, readdir under concurrent
-// churn, sparse files, and running a command as another user. It is built
+// churn, sparse files, running a command as another user, and the NFSv4.2
+// calls (fallocate, SEEK_DATA/SEEK_HOLE, copy_file_range, user xattrs) and
+// lock attempts with a time limit. It is built
 // static (CGO_ENABLED=0) and copied into the nfslab guest (run.sh --add), and
 // the interop test also runs it on the host to check what the server stored.
 //
@@ -26,9 +28,14 @@ type command struct {
 var commands = []command{
 	{"bigfile", "PATH SIZE", "write SIZE bytes of the pattern in 1 MiB writes, fsync, read back with O_DIRECT, compare SHA-256", 2, runBigfile},
 	{"verify", "PATH SIZE", "check that PATH holds exactly SIZE bytes of the pattern", 2, runVerify},
-	{"twophase", "PATH SIZE READY GO", "write part A (SIZE bytes), fsync, create READY, wait for GO, write part B through the same fd, fsync", 4, runTwophase},
+	{"twophase", "PATH SIZE READY GO [LOCKED RELEASE]", "write part A (SIZE bytes), fsync, [lock all of it,] create READY, wait for GO, write part B through the same fd, fsync[, create LOCKED, wait for RELEASE, unlock]", 4, runTwophase},
 	{"readdir-churn", "DIR N [PASSES]", "create N files, then list DIR with getdents while other files come and go: each seen exactly once", 2, runReaddirChurn},
-	{"sparse", "PATH", "write at 0 and 1 GiB; check size, allocation, holes reading as zeros, SEEK_DATA/SEEK_HOLE", 1, runSparse},
+	{"sparse", "PATH [exact]", "write at 0 and 1 GiB; check size, allocation, holes reading as zeros, SEEK_DATA/SEEK_HOLE (with exact: the real holes, as NFSv4.2 SEEK gives)", 1, runSparse},
+	{"fallocate", "PATH OFF LEN [punch]", "fallocate(2) [OFF, OFF+LEN) (NFSv4.2 ALLOCATE), or punch it out (DEALLOCATE); print size and allocation", 3, runFallocate},
+	{"extents", "PATH", "print the data/hole map that SEEK_DATA/SEEK_HOLE give", 1, runExtents},
+	{"copyrange", "SRC DST", "copy SRC to DST with copy_file_range(2) (NFSv4.2 COPY), read both back with O_DIRECT, compare SHA-256", 2, runCopyrange},
+	{"xattr", "PATH", "set, replace, get, list and remove user.* xattrs (NFSv4.2 xattr ops), checking EEXIST and ENODATA refusals", 1, runXattr},
+	{"trylock", "PATH START LEN granted|denied TIMEOUT", "one F_SETLK write lock attempt; still blocked after TIMEOUT (e.g. 20s) counts as not granted", 5, runTrylock},
 	{"asuser", "UID GID CMD [ARG...]", "setgroups(GID), setresgid, setresuid, then exec CMD", 3, runAsuser},
 }
 

@@ -77,12 +77,15 @@ func runSparse(p *probe, args []string) error {
 		p.say("read %d bytes at %d: %s", sparseBlock, c.off, what)
 	}
 
-	// NFSv3 has no SEEK operation, so Linux answers SEEK_DATA/SEEK_HOLE with
-	// its generic fallback (all data, one hole at EOF); check only what holds
-	// for any answer: data at 0, a hole no later than EOF, ENXIO past EOF.
+	// NFSv3 and NFSv4.1 have no SEEK operation, so Linux answers
+	// SEEK_DATA/SEEK_HOLE with its generic fallback (all data, one hole at
+	// EOF); without "exact", check only what holds for any answer: data at
+	// 0, a hole no later than EOF, ENXIO past EOF. With "exact" (NFSv4.2,
+	// RFC 7862 §15.11) the server's SEEK must find the real extents.
+	exact := len(args) > 1 && args[1] == "exact"
 	fd := int(f.Fd())
 	dataOff, err := unix.Seek(fd, 0, unix.SEEK_DATA)
-	if errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP) {
+	if !exact && (errors.Is(err, unix.EINVAL) || errors.Is(err, unix.EOPNOTSUPP)) {
 		p.say("SEEK_DATA not supported (%v)", err)
 		return nil
 	}
@@ -96,10 +99,22 @@ func runSparse(p *probe, args []string) error {
 	if off, err := unix.Seek(fd, size, unix.SEEK_DATA); !errors.Is(err, unix.ENXIO) {
 		return fmt.Errorf("SEEK_DATA at EOF: %d, %v; want ENXIO", off, err)
 	}
-	kind := "the first hole"
-	if holeOff == size {
-		kind = "the generic answer: one hole at EOF"
+	if !exact {
+		kind := "the first hole"
+		if holeOff == size {
+			kind = "the generic answer: one hole at EOF"
+		}
+		p.say("SEEK_DATA 0 -> 0, SEEK_HOLE 0 -> %d (%s), SEEK_DATA at EOF -> ENXIO", holeOff, kind)
+		return nil
 	}
-	p.say("SEEK_DATA 0 -> 0, SEEK_HOLE 0 -> %d (%s), SEEK_DATA at EOF -> ENXIO", holeOff, kind)
+	m, err := extentMap(fd, size)
+	if err != nil {
+		return err
+	}
+	wantMap := fmt.Sprintf("data 0+%d hole %d+%d data %d+%d", sparseBlock, sparseBlock, sparseFar-sparseBlock, sparseFar, sparseBlock)
+	if m != wantMap {
+		return fmt.Errorf("SEEK_DATA/SEEK_HOLE map %q, want %q", m, wantMap)
+	}
+	p.say("SEEK_DATA/SEEK_HOLE map: %s; SEEK_DATA at EOF -> ENXIO", m)
 	return nil
 }

@@ -108,8 +108,8 @@ type ExchangeIDResult struct {
 //  2. non-update, confirmed record with the same verifier and principal:
 //     that record, unchanged;
 //  3. non-update, confirmed record with another principal: CLID_INUSE
-//     while the old record has state, sessions or an unexpired lease,
-//     otherwise as case 1;
+//     while the old record has state or sessions, otherwise as case 1 (an
+//     unexpired lease alone does not protect it, as in knfsd);
 //  4. an unconfirmed record for the owner is replaced by a new one;
 //  5. non-update, confirmed record, same principal, new verifier (client
 //     restart): a new unconfirmed record; the old one and its state go
@@ -160,7 +160,7 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 	if conf != nil {
 		switch {
 		case conf.principal != a.Principal: // case 3
-			if conf.live > 0 || len(conf.sessions) > 0 || !m.expired(conf, now) {
+			if conf.live > 0 || len(conf.sessions) > 0 {
 				return ExchangeIDResult{}, errClidInuse
 			}
 		case conf.verifier == a.Verifier: // case 2

@@ -72,13 +72,26 @@ func (m *Manager) canReclaim(c *client) bool {
 	return ok && !m.grace.done[c.owner]
 }
 
-// checkNew decides whether c may take new (non-reclaim) state now: not
-// during grace (RFC 8881 §8.4.2: NFS4ERR_GRACE).
+// checkNew decides whether a client may take new (non-reclaim) state now:
+// not during grace (RFC 8881 §8.4.2: NFS4ERR_GRACE).
 func (m *Manager) checkNew() Status {
 	if m.grace.in(m.now()) {
 		return errGrace
 	}
 	return OK
+}
+
+// checkNewLock is checkNew for an operation that obtains a lock or share
+// (OPEN, LOCK): a client must also have sent RECLAIM_COMPLETE first, even
+// with nothing to reclaim (RFC 8881 §18.51.3: "If non-reclaim locking
+// operations are done before the RECLAIM_COMPLETE, an NFS4ERR_GRACE error
+// will be returned"). NFSv4.0 clients, which have no RECLAIM_COMPLETE,
+// will be exempt when they are added.
+func (m *Manager) checkNewLock(c *client) Status {
+	if !c.reclaimComplete {
+		return errGrace
+	}
+	return m.checkNew()
 }
 
 // ReclaimComplete runs RECLAIM_COMPLETE (RFC 8881 §18.51). With oneFS

@@ -66,6 +66,11 @@ func TestGrace(t *testing.T) {
 		t.Errorf("removed %+v though everyone came back", eff.Remove)
 	}
 	_, st = e.open(n, "o", "f", R, none)
+	wantStatus(t, "new open after grace, before the client's RECLAIM_COMPLETE (RFC 8881 §18.51.3)", st, errGrace)
+	if _, st := e.m.ReclaimComplete(n, false); st != OK {
+		t.Fatalf("RECLAIM_COMPLETE n: %v", st)
+	}
+	_, st = e.open(n, "o", "f", R, none)
 	wantStatus(t, "new open after grace (share a holds)", st, OK)
 	_, _, st = e.m.Open(OpenArgs{ClientID: n, Owner: []byte("o"), File: "f", Access: R, Reclaim: true})
 	wantStatus(t, "reclaim after grace", st, errNoGrace)

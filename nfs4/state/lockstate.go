@@ -66,7 +66,7 @@ func (m *Manager) Lock(a LockArgs) (LockResult, Effects, Status) {
 	if a.Reclaim {
 		st = m.checkReclaim(c)
 	} else {
-		st = m.checkNew()
+		st = m.checkNewLock(c)
 	}
 	if st != OK {
 		return LockResult{}, Effects{}, st

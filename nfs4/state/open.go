@@ -56,7 +56,7 @@ func (m *Manager) Open(a OpenArgs) (OpenResult, Effects, Status) {
 	if a.Reclaim {
 		st = m.checkReclaim(c)
 	} else {
-		st = m.checkNew()
+		st = m.checkNewLock(c)
 	}
 	if st != OK {
 		return OpenResult{}, Effects{}, st

@@ -100,7 +100,18 @@ func (m *Manager) CreateSession(a CreateSessionArgs) (CreateSessionResult, Effec
 	case a.Sequence != c.cs.seq+1:
 		return CreateSessionResult{}, Effects{}, errSeqMisordered
 	}
+	// RFC 8881 §18.36.3: csa_flags has three defined bits.
+	if a.Flags&^(nfs4xdr.CREATE_SESSION4_FLAG_PERSIST|nfs4xdr.CREATE_SESSION4_FLAG_CONN_BACK_CHAN|
+		nfs4xdr.CREATE_SESSION4_FLAG_CONN_RDMA) != 0 {
+		return CreateSessionResult{}, Effects{}, errInval
+	}
 	if a.Fore.MaxRequestSize < minMessage || a.Fore.MaxResponseSize < minMessage {
+		return CreateSessionResult{}, Effects{}, errTooSmall
+	}
+	// A back channel that cannot carry CB_SEQUENCE plus one operation
+	// (CB_RECALL with a file handle) is useless: NFS4ERR_TOOSMALL
+	// (RFC 8881 §18.36.4), as knfsd answers.
+	if a.Back.MaxRequestSize < minBackRequest || a.Back.MaxOperations < 2 {
 		return CreateSessionResult{}, Effects{}, errTooSmall
 	}
 	if len(c.sessions) >= m.opts.MaxSessionsPerClient {
@@ -151,6 +162,10 @@ func (m *Manager) confirm(c *client, eff *Effects) {
 		e.unconfirmed = nil
 	}
 }
+
+// minBackRequest is the smallest back channel request that holds a
+// CB_COMPOUND of CB_SEQUENCE and CB_RECALL with our largest file handle.
+const minBackRequest = 256
 
 func (m *Manager) foreAttrs(req ChannelAttrs) ChannelAttrs {
 	return ChannelAttrs{
