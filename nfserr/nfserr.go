@@ -55,6 +55,8 @@ const (
 	NoLocks  // a lock table limit was reached
 	BadRange // a byte range that overflows or is empty
 	WrongSec // the auth flavor is not one the export allows
+	NoXattr  // the extended attribute does not exist (ENODATA, vfs.ErrNoXattr)
+	Xattr2Big
 	ServerFault
 )
 
@@ -85,6 +87,10 @@ var errnoCodes = map[syscall.Errno]Code{
 	syscall.ETIMEDOUT:    Delay,
 	syscall.EINTR:        Delay,
 	syscall.ELOOP:        Symlink,
+	// ENODATA is vfs.ErrNoXattr; E2BIG only comes from xattr calls (a
+	// value larger than the store keeps, vfs.Xattrer).
+	syscall.ENODATA: NoXattr,
+	syscall.E2BIG:   Xattr2Big,
 }
 
 // Of classifies err. nil is OK.
@@ -148,11 +154,15 @@ var v3 = [...]nfs3xdr.Nfsstat3{
 	Delay:       nfs3xdr.NFS3ERR_JUKEBOX,
 	// NFSv3 has no symlink-loop status; a symlink where a directory or
 	// file was needed is an invalid argument.
-	Symlink:     nfs3xdr.NFS3ERR_INVAL,
-	Denied:      nfs3xdr.NFS3ERR_ACCES,
-	NoLocks:     nfs3xdr.NFS3ERR_JUKEBOX,
-	BadRange:    nfs3xdr.NFS3ERR_INVAL,
-	WrongSec:    nfs3xdr.NFS3ERR_ACCES,
+	Symlink:  nfs3xdr.NFS3ERR_INVAL,
+	Denied:   nfs3xdr.NFS3ERR_ACCES,
+	NoLocks:  nfs3xdr.NFS3ERR_JUKEBOX,
+	BadRange: nfs3xdr.NFS3ERR_INVAL,
+	WrongSec: nfs3xdr.NFS3ERR_ACCES,
+	// NFSv3 has no xattrs; should one of these reach it, they are what
+	// the errnos mean for a file.
+	NoXattr:     nfs3xdr.NFS3ERR_NOENT,
+	Xattr2Big:   nfs3xdr.NFS3ERR_FBIG,
 	ServerFault: nfs3xdr.NFS3ERR_IO,
 }
 
@@ -246,6 +256,8 @@ var v4 = [...]nfs4xdr.Nfsstat4{
 	NoLocks:     nfs4xdr.NFS4ERR_DELAY,
 	BadRange:    nfs4xdr.NFS4ERR_INVAL,
 	WrongSec:    nfs4xdr.NFS4ERR_WRONGSEC,
+	NoXattr:     nfs4xdr.NFS4ERR_NOXATTR,   // RFC 8276 §8.3
+	Xattr2Big:   nfs4xdr.NFS4ERR_XATTR2BIG, // RFC 8276 §8.3
 	ServerFault: nfs4xdr.NFS4ERR_SERVERFAULT,
 }
 

@@ -51,6 +51,8 @@ func TestNFS3(t *testing.T) {
 		{syscall.ETIMEDOUT, nfs3xdr.NFS3ERR_JUKEBOX},
 		{syscall.EINTR, nfs3xdr.NFS3ERR_JUKEBOX},
 		{syscall.ELOOP, nfs3xdr.NFS3ERR_INVAL},
+		{syscall.ENODATA, nfs3xdr.NFS3ERR_NOENT},
+		{syscall.E2BIG, nfs3xdr.NFS3ERR_FBIG},
 		{syscall.ECHILD, nfs3xdr.NFS3ERR_IO}, // an errno with no NFS meaning
 		{fhandle.ErrBadHandle, nfs3xdr.NFS3ERR_BADHANDLE},
 		{fhandle.ErrStale, nfs3xdr.NFS3ERR_STALE},
@@ -97,6 +99,11 @@ func TestNFS4(t *testing.T) {
 		{lock.ErrShareDenied, nfs4xdr.NFS4ERR_SHARE_DENIED},
 		{lock.ErrTooManyLocks, nfs4xdr.NFS4ERR_DELAY},
 		{lock.ErrInvalidRange, nfs4xdr.NFS4ERR_INVAL},
+		{syscall.ENODATA, nfs4xdr.NFS4ERR_NOXATTR},
+		{fmt.Errorf("getxattr: %w", syscall.ENODATA), nfs4xdr.NFS4ERR_NOXATTR},
+		{syscall.E2BIG, nfs4xdr.NFS4ERR_XATTR2BIG},
+		{syscall.ENXIO, nfs4xdr.NFS4ERR_NXIO},
+		{syscall.EOPNOTSUPP, nfs4xdr.NFS4ERR_NOTSUPP},
 		{errors.New("odd"), nfs4xdr.NFS4ERR_SERVERFAULT},
 	} {
 		if got := NFS4(tc.err); got != tc.want {
