@@ -407,6 +407,12 @@ func TestNoReply(t *testing.T) {
 	if got := rc.reply(); replyXID(got) != 2 {
 		t.Fatalf("first reply is for xid %d, want 2", replyXID(got))
 	}
+	// Calls on one connection run concurrently: the NULL reply may
+	// overtake the NoReply handler, so wait for it to have run.
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.h.counts[procNoReply].Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	if n := ts.h.counts[procNoReply].Load(); n != 1 {
 		t.Fatalf("NoReply procedure ran %d times", n)
 	}
