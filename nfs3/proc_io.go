@@ -81,26 +81,6 @@ func (s *Server) read(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	return sunrpc.Success
 }
 
-func stability(h nfs3xdr.StableHow) vfs.Stability {
-	switch h {
-	case nfs3xdr.DATA_SYNC:
-		return vfs.DataSync
-	case nfs3xdr.FILE_SYNC:
-		return vfs.FileSync
-	}
-	return vfs.Unstable
-}
-
-func stableHow(st vfs.Stability) nfs3xdr.StableHow {
-	switch st {
-	case vfs.DataSync:
-		return nfs3xdr.DATA_SYNC
-	case vfs.FileSync:
-		return nfs3xdr.FILE_SYNC
-	}
-	return nfs3xdr.UNSTABLE
-}
-
 // WRITE, RFC 1813 §3.3.7. An UNSTABLE write is acknowledged with this
 // server instance's verifier; a client that sees the verifier change
 // after a restart writes the data again before trusting COMMIT.
@@ -129,10 +109,10 @@ func (s *Server) write(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status 
 		}
 		var n int
 		var got vfs.Stability
-		n, got, err = rq.e.FS.Write(rq.ctx, &rq.acc.Cred, h, uint64(args.Offset), data, stability(args.Stable))
+		n, got, err = rq.e.FS.Write(rq.ctx, &rq.acc.Cred, h, uint64(args.Offset), data, vfs.Stability(args.Stable))
 		if err == nil {
 			res.Resok.Count = nfs3xdr.Count3(n)
-			res.Resok.Committed = stableHow(max(got, stability(args.Stable)))
+			res.Resok.Committed = nfs3xdr.StableHow(max(got, vfs.Stability(args.Stable)))
 			res.Resok.Verf = s.verf
 		}
 	}

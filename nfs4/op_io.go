@@ -97,28 +97,6 @@ func (c *compound) opRead(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	return x.NFS4_OK
 }
 
-// stability converts stable_how4 to the backend's stability.
-func stability(h x.StableHow4) vfs.Stability {
-	switch h {
-	case x.DATA_SYNC4:
-		return vfs.DataSync
-	case x.FILE_SYNC4:
-		return vfs.FileSync
-	}
-	return vfs.Unstable
-}
-
-// stableHow converts the backend's stability to stable_how4.
-func stableHow(s vfs.Stability) x.StableHow4 {
-	switch s {
-	case vfs.DataSync:
-		return x.DATA_SYNC4
-	case vfs.FileSync:
-		return x.FILE_SYNC4
-	}
-	return x.UNSTABLE4
-}
-
 // writeVerifier is the write verifier of this server instance (RFC 8881
 // §18.32.3): it changes whenever unstable data may have been lost, so
 // that clients send it again before trusting COMMIT.
@@ -138,14 +116,14 @@ func (c *compound) opWrite(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 		return c.fail(w, st)
 	}
 	acc, _ := c.access()
-	asked := stability(args.Stable)
+	asked := vfs.Stability(args.Stable)
 	n, got, err := c.cur.e.FS.Write(c.ctx, &acc.Cred, c.cur.h, uint64(args.Offset), args.Data, asked)
 	if err != nil {
 		return c.fail(w, errStatus(err))
 	}
 	res := x.WRITE4res{Status: x.NFS4_OK, Resok4: x.WRITE4resok{
 		Count:     x.Count4(n),
-		Committed: stableHow(max(got, asked)),
+		Committed: x.StableHow4(max(got, asked)),
 		Writeverf: c.writeVerifier(),
 	}}
 	res.Encode(w)

@@ -111,8 +111,10 @@ func (s *SetAttr) Empty() bool {
 		s.Atime == TimeDontChange && s.Mtime == TimeDontChange
 }
 
-// Stability is how far a Write must reach before it returns (RFC 1813
-// stable_how).
+// Stability is how far a Write must reach before it returns. Its values
+// are those of NFSv3's stable_how (RFC 1813 §3.3.7) and NFSv4's
+// stable_how4 (RFC 8881 §18.32), so the protocol layers convert by value
+// after checking the range.
 type Stability uint8
 
 const (
