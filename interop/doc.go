@@ -1,8 +1,8 @@
 // Package interop runs the real Linux NFS client against gonfs: each test
 // starts `gonfs serve` on loopback and boots Debian's kernel in qemu through
 // the nfslab VM (../shared/lab/vm, or $NFSLAB_DIR/vm), which mounts the export
-// over NFSv3 and runs a busybox script from testdata/ with nfsprobe
-// (cmd/nfsprobe) for what busybox cannot do. See README.md.
+// over NFSv3, NFSv4.1 or NFSv4.2 and runs a busybox script from testdata/
+// with nfsprobe (cmd/nfsprobe) for what busybox cannot do. See README.md.
 //
 // The tests carry the build tag interop, so `go test ./...` does not boot
 // guests; run them with

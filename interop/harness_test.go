@@ -179,6 +179,7 @@ type server struct {
 	state   string
 	logPath string
 	grace   time.Duration
+	lease   time.Duration // NFSv4 lease (--lease); 0: the server's default
 
 	portmap   string // "portmapper on ADDR": ADDR; "" when it has none
 	noPortmap string // the line that says why not
@@ -187,12 +188,20 @@ type server struct {
 }
 
 // startServer starts gonfs on host:0 with fresh export and state
-// directories, and stops it when the test ends.
+// directories, a 5 s grace period and the default lease, and stops it when
+// the test ends.
 func startServer(t *testing.T, dir string) *server {
+	t.Helper()
+	return startServerWith(t, dir, 5*time.Second, 0)
+}
+
+// startServerWith is startServer with the grace period and NFSv4 lease
+// given (lease 0: the server's default).
+func startServerWith(t *testing.T, dir string, grace, lease time.Duration) *server {
 	t.Helper()
 	s := &server{
 		t: t, host: "127.0.0.1", export: filepath.Join(dir, "export"), state: filepath.Join(dir, "state"),
-		logPath: filepath.Join(dir, "server.log"), grace: 5 * time.Second,
+		logPath: filepath.Join(dir, "server.log"), grace: grace, lease: lease,
 	}
 	for _, d := range []string{s.export, s.state} {
 		if err := os.Mkdir(d, 0o755); err != nil {
@@ -224,8 +233,11 @@ func (s *server) start() error {
 	}
 	defer logf.Close()
 	fmt.Fprintf(logf, "=== %s: gonfs serve on %s:%d\n", time.Now().Format(time.TimeOnly), s.host, s.port)
-	cmd := exec.Command(gonfsBin, "serve", "--listen", fmt.Sprintf("%s:%d", s.host, s.port),
-		"--state", s.state, "--grace", s.grace.String(), s.export)
+	args := []string{"serve", "--listen", fmt.Sprintf("%s:%d", s.host, s.port), "--state", s.state, "--grace", s.grace.String()}
+	if s.lease > 0 {
+		args = append(args, "--lease", s.lease.String())
+	}
+	cmd := exec.Command(gonfsBin, append(args, s.export)...)
 	cmd.Stderr = logf
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -316,10 +328,12 @@ func (s *server) stop() {
 }
 
 // guest is one run.sh invocation: a VM that mounts the server's export over
-// NFSv3 and runs a script from testdata.
+// NFSv3 (or NFSv4.x, see vers) and runs a script from testdata.
 type guest struct {
 	name      string // for the console file and messages
-	hostname  string // NLM caller_name; distinct for concurrent guests
+	vers      string // "3" when empty, "4.1", "4.2"
+	hostname  string // NLM caller_name, NFSv4 client owner; distinct for concurrent guests
+	uniqueID  string // --unique-id: NFSv4 owner "Linux NFSv4.x ID/hostname"
 	addr      string // --guest-addr
 	script    string // file in testdata
 	args      []string
@@ -342,10 +356,21 @@ const guestNLMPort = 4045
 func (g *guest) run(ctx context.Context, t *testing.T, s *server, dir string) error {
 	t.Helper()
 	g.console = filepath.Join(dir, g.name+".console")
+	vers := g.vers
+	if vers == "" {
+		vers = "3"
+	}
 	args := []string{
-		"--server", fmt.Sprintf("%s:%d", s.host, s.port), "--mount-port", strconv.Itoa(s.port),
-		"--vers", "3", "--hostname", g.hostname, "--add", probeBin,
+		"--server", fmt.Sprintf("%s:%d", s.host, s.port),
+		"--vers", vers, "--hostname", g.hostname, "--add", probeBin,
 		"--timeout", strconv.Itoa(int(g.timeout.Seconds())),
+	}
+	if vers == "3" {
+		// MOUNT shares the NFS port; NFSv4 needs neither MOUNT nor a portmapper.
+		args = append(args, "--mount-port", strconv.Itoa(s.port))
+	}
+	if g.uniqueID != "" {
+		args = append(args, "--unique-id", g.uniqueID)
 	}
 	if g.addr != "" {
 		args = append(args, "--guest-addr", g.addr)
@@ -483,7 +508,9 @@ func probe(t *testing.T, args ...string) {
 // packet, no expert-info error, every RPC call answered. The acceptance
 // of the NFSv3 issue asks for a whole interop run to pass this; CI runs
 // as root with tshark installed, so a missing tshark fails the test there.
-func checkWire(t *testing.T, s *server, dir string) {
+// The returned wire (nil when the check is skipped) can be finished before
+// the test ends, to look at the capture (opCounts).
+func checkWire(t *testing.T, s *server, dir string) *wire {
 	t.Helper()
 	c, err := wirecheck.Start(t.Context(), "lo", s.port, dir)
 	if errors.Is(err, wirecheck.ErrUnavailable) {
@@ -491,20 +518,39 @@ func checkWire(t *testing.T, s *server, dir string) {
 			t.Fatalf("wire check: %v", err)
 		}
 		t.Logf("wire check skipped: %v", err)
-		return
+		return nil
 	}
 	if err != nil {
 		t.Fatalf("wire check: %v", err)
 	}
-	t.Cleanup(func() {
-		rep, err := c.Stop()
-		if err != nil {
-			t.Errorf("wire check: %v", err)
-			return
-		}
-		t.Logf("wire check: %d frames, %d calls, %d replies", rep.Frames, rep.Calls, rep.Replies)
-		if !rep.OK() {
-			t.Errorf("wire check found problems (capture kept in %s):\n%s", c.Path(), rep)
-		}
-	})
+	w := &wire{c: c, port: s.port}
+	t.Cleanup(func() { w.finish(t) })
+	return w
+}
+
+// wire is a capture started by checkWire.
+type wire struct {
+	c    *wirecheck.Capture
+	port int
+	done bool
+}
+
+// finish stops the capture (once) and fails the test if tshark finds
+// problems in it; it returns the capture file's path.
+func (w *wire) finish(t *testing.T) string {
+	t.Helper()
+	if w.done {
+		return w.c.Path()
+	}
+	w.done = true
+	rep, err := w.c.Stop()
+	if err != nil {
+		t.Errorf("wire check: %v", err)
+		return w.c.Path()
+	}
+	t.Logf("wire check: %d frames, %d calls, %d replies", rep.Frames, rep.Calls, rep.Replies)
+	if !rep.OK() {
+		t.Errorf("wire check found problems (capture kept in %s):\n%s", w.c.Path(), rep)
+	}
+	return w.c.Path()
 }

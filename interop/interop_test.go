@@ -70,6 +70,12 @@ func TestWorkload(t *testing.T) {
 // checkWorkloadOnHost checks what the workload left in the export, as the
 // server's local file system has it.
 func checkWorkloadOnHost(t *testing.T, w string) {
+	checkWorkloadFiles(t, w, bigSize, entries)
+}
+
+// checkWorkloadFiles is checkWorkloadOnHost for a workload run with the
+// given big file size and directory entry count.
+func checkWorkloadFiles(t *testing.T, w, big string, nents int) {
 	for _, tc := range []struct {
 		path     string
 		uid, gid uint32
@@ -112,10 +118,10 @@ func checkWorkloadOnHost(t *testing.T, w string) {
 	} else if used := st.Sys().(*syscall.Stat_t).Blocks * 512; st.Size() != 1<<30+4096 || used > 1<<20 {
 		t.Errorf("host: sparse: size %d, %d bytes allocated; want %d, and a hole", st.Size(), used, 1<<30+4096)
 	}
-	if ents, err := os.ReadDir(filepath.Join(w, "many")); err != nil || len(ents) != entries {
-		t.Errorf("host: many/ has %d entries (%v), want %d (the churn files must be gone)", len(ents), err, entries)
+	if ents, err := os.ReadDir(filepath.Join(w, "many")); err != nil || len(ents) != nents {
+		t.Errorf("host: many/ has %d entries (%v), want %d (the churn files must be gone)", len(ents), err, nents)
 	}
-	probe(t, "verify", filepath.Join(w, "big"), bigSize)
+	probe(t, "verify", filepath.Join(w, "big"), big)
 }
 
 // TestLocks: two guests, alpha (127.0.0.2) and beta (127.0.0.3), lock files

@@ -235,3 +235,25 @@ func mustLock(t testing.TB, tb *Table, f FileKey, o Owner, r Range, excl bool) [
 	}
 	return woken
 }
+
+func TestAll(t *testing.T) {
+	tb := NewTable(Options{})
+	a := Owner{Kind: NLM, Client: "h", ID: "1"}
+	b := Owner{Kind: NFS4, Client: "c", ID: "2"}
+	r1, _ := RangeNLM(10, 5)
+	r2, _ := RangeNLM(0, 5)
+	r3, _ := RangeNFS4(0, 1)
+	for _, tc := range []struct {
+		f FileKey
+		o Owner
+		r Range
+	}{{"y", a, r1}, {"y", a, r2}, {"x", b, r3}} {
+		if c, _, err := tb.Lock(tc.f, tc.o, tc.r, true); c != nil || err != nil {
+			t.Fatalf("lock: %v %v", c, err)
+		}
+	}
+	all := tb.All()
+	if len(all) != 3 || all[0].File != "x" || all[1].Range.Start() != 0 || all[2].Range.Start() != 10 || all[1].Owner != a {
+		t.Fatalf("All = %+v", all)
+	}
+}

@@ -248,6 +248,24 @@ func (t *Table) OwnerLocks(id Owner) []FileLock {
 	return out
 }
 
+// All lists every lock held, of every protocol, ordered by file then
+// offset, for the admin view. It copies the whole table under the lock:
+// an admin call, not a request path.
+func (t *Table) All() []FileLock {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := make([]FileLock, 0, t.nlocks)
+	for _, f := range t.files {
+		for _, e := range f.locks {
+			out = append(out, FileLock{File: f.key, Lock: e.lock()})
+		}
+	}
+	slices.SortFunc(out, func(a, b FileLock) int {
+		return cmp.Or(cmp.Compare(a.File, b.File), cmp.Compare(a.Range.start, b.Range.start))
+	})
+	return out
+}
+
 // Waiting lists the requests queued on file, in queue order.
 func (t *Table) Waiting(key FileKey) []*Waiter {
 	t.mu.Lock()

@@ -15,6 +15,8 @@
 //	gonfs_export_op_seconds_total{export}                        counter
 //	gonfs_nfs_ops_dropped_total                                  counter
 //	gonfs_clients_evicted_total                                  counter
+//	gonfs_nfs4_client_owner_collisions_total                     counter
+//	gonfs_nfs4_client_owner_collision_info{owner,addresses}      gauge (1), with Options.Collisions
 //	gonfs_client_calls_total{client}, gonfs_client_ops_total{client},
 //	gonfs_client_op_errors_total{client}                         counters, with Options.PerClient
 //
@@ -23,6 +25,14 @@
 // "sequence"), NFS statuses in RFC spelling ("NFS3ERR_NOENT"), versions
 // "3", "4.0", "4.1", "4.2". Histogram buckets are stats' power-of-two
 // microsecond buckets, in seconds.
+//
+// Client owner collisions (package nfs4/collide): the counter has no
+// owner label, since owner strings are chosen by clients (up to 1 KiB
+// each) and a label per owner would let them grow the series without
+// bound. Which owners collide now is in the info gauge, one series per
+// active collision, at most MaxCollisionSeries of them, the owner cut to
+// MaxOwnerLabel bytes; the full list is in the log and `gonfs ctl
+// clients`.
 //
 // Serve runs an HTTP listener for /metrics; it is opt-in (`gonfs serve
 // --metrics ADDR`) and should listen on loopback or a management network.

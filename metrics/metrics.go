@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/stats"
 )
 
@@ -24,7 +26,16 @@ type Options struct {
 	// table bounds them (stats.Options.MaxClients), but every client is a
 	// series: leave it off where clients are many.
 	PerClient bool
+	// Collisions lists the current client owner findings (the server's
+	// collide.Detector.Findings) for the info gauge; nil: no gauge.
+	Collisions func() []collide.Finding
 }
+
+// Bounds of the collision info gauge (doc.go).
+const (
+	MaxCollisionSeries = 8
+	MaxOwnerLabel      = 64
+)
 
 // Collector is a prometheus.Collector over a stats.Stats.
 type Collector struct {
@@ -35,6 +46,7 @@ type Collector struct {
 	nfsOps, nfsDuration, nfsDropped                   *prometheus.Desc
 	exportOps, exportErrors, exportSeconds            *prometheus.Desc
 	clientsEvicted, clientCalls, clientOps, clientErr *prometheus.Desc
+	ownerCollisions, collisionInfo                    *prometheus.Desc
 }
 
 // NewCollector returns a Collector of st; register it with a
@@ -63,14 +75,22 @@ func NewCollector(st *stats.Stats, opts Options) *Collector {
 		clientCalls:    d("gonfs_client_calls_total", "RPC calls of a client.", []string{"client"}, nil),
 		clientOps:      d("gonfs_client_ops_total", "NFS operations of a client.", []string{"client"}, nil),
 		clientErr:      d("gonfs_client_op_errors_total", "NFS operations of a client that failed.", []string{"client"}, nil),
+		ownerCollisions: d("gonfs_nfs4_client_owner_collisions_total",
+			"NFSv4 client owner collisions: several clients found sharing one owner string (one per episode).", nil, nil),
+		collisionInfo: d("gonfs_nfs4_client_owner_collision_info",
+			"An NFSv4 client owner shared by several clients now (owner cut to 64 bytes; at most 8 series).",
+			[]string{"owner", "addresses"}, nil),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.rpcCalls, c.rpcDuration, c.rpcInFlight, c.nfsOps, c.nfsDuration,
-		c.nfsDropped, c.exportOps, c.exportErrors, c.exportSeconds, c.clientsEvicted} {
+		c.nfsDropped, c.exportOps, c.exportErrors, c.exportSeconds, c.clientsEvicted, c.ownerCollisions} {
 		ch <- d
+	}
+	if c.opts.Collisions != nil {
+		ch <- c.collisionInfo
 	}
 	if c.opts.PerClient {
 		ch <- c.clientCalls
@@ -127,6 +147,10 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 
 	counter(c.clientsEvicted, float64(snap.EvictedClients))
+	counter(c.ownerCollisions, float64(snap.ClientOwnerCollisions))
+	if c.opts.Collisions != nil {
+		c.collectCollisions(ch)
+	}
 	if c.opts.PerClient {
 		for _, cl := range snap.Clients {
 			a := cl.Addr.String()
@@ -134,6 +158,30 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			counter(c.clientOps, float64(cl.Ops), a)
 			counter(c.clientErr, float64(cl.OpErrors), a)
 		}
+	}
+}
+
+// collectCollisions sends the info gauge: active collisions only, most
+// recent first, bounded (doc.go). Two owners that are equal once cut are
+// one series.
+func (c *Collector) collectCollisions(ch chan<- prometheus.Metric) {
+	seen := make(map[string]bool)
+	for _, f := range c.opts.Collisions() {
+		if f.Kind != collide.Collision || !f.Active {
+			continue
+		}
+		owner := f.Owner
+		if len(owner) > MaxOwnerLabel {
+			owner = strings.ToValidUTF8(owner[:MaxOwnerLabel], "")
+		}
+		if seen[owner] {
+			continue
+		}
+		if len(seen) == MaxCollisionSeries {
+			return
+		}
+		seen[owner] = true
+		ch <- prometheus.MustNewConstMetric(c.collisionInfo, prometheus.GaugeValue, 1, owner, strings.Join(f.Addrs, ","))
 	}
 }
 

@@ -6,8 +6,10 @@
 // MOUNT, NFSv3, NLM and (later) the NFSv4 pseudo-filesystem all go through
 // it, so every protocol applies the same access rules.
 //
-// A Namespace is immutable after New and safe for concurrent use; reloading
-// exports builds a new one.
+// A Namespace is safe for concurrent use. Its exports can be replaced while
+// it serves (Reload, for `gonfs ctl reload`): every method reads one
+// consistent view of the exports, swapped atomically, so a request sees
+// either the old exports or the new ones, never a mix.
 package namespace
 
 import (
@@ -17,6 +19,8 @@ import (
 	"hash/fnv"
 	"net/netip"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/fhandle"
@@ -46,6 +50,11 @@ type Export struct {
 	// Mount is the pseudo-filesystem node the export's root is mounted
 	// on (NFSv4).
 	Mount *PseudoNode
+
+	// origin is the Export that first opened FS: the same for every
+	// generation of an export that Reload kept, so Authorize can tell
+	// an export kept from one replaced under the same id.
+	origin *Export
 }
 
 // FSID is the filesystem id clients see for the export: its own per export,
@@ -57,8 +66,15 @@ type Opener func(*exports.Export) (vfs.FS, error)
 
 // Namespace is the set of served exports.
 type Namespace struct {
-	table *exports.Table
 	codec *fhandle.Codec
+	open  Opener
+	cur   atomic.Pointer[view]
+	mu    sync.Mutex // serializes Reload
+}
+
+// view is one immutable generation of the exports.
+type view struct {
+	table *exports.Table
 	byID  map[uint32]*Export
 	list  []*Export
 
@@ -68,26 +84,97 @@ type Namespace struct {
 
 // New opens a backend for every export of table.
 func New(table *exports.Table, codec *fhandle.Codec, open Opener) (*Namespace, error) {
-	n := &Namespace{table: table, codec: codec, byID: map[uint32]*Export{}}
+	n := &Namespace{codec: codec, open: open}
+	v, _, err := n.build(table, nil)
+	if err != nil {
+		return nil, err
+	}
+	n.cur.Store(v)
+	return n, nil
+}
+
+// build makes the view of table. An export of old with the same id and
+// directory keeps its backend (and so its handles); every other export
+// gets a new backend from the opener.
+func (n *Namespace) build(table *exports.Table, old *view) (*view, ReloadResult, error) {
+	v := &view{table: table, byID: map[uint32]*Export{}}
+	var res ReloadResult
 	for _, cfg := range table.Exports() {
 		id := exportID(cfg)
-		if prev, ok := n.byID[id]; ok {
-			return nil, fmt.Errorf("exports %s and %s have the same id %d: give one an fsid= option", prev.Config.Path, cfg.Path, id)
+		if prev, ok := v.byID[id]; ok {
+			return nil, res, fmt.Errorf("exports %s and %s have the same id %d: give one an fsid= option", prev.Config.Path, cfg.Path, id)
 		}
-		fs, err := open(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("export %s: %w", cfg.Path, err)
+		var e *Export
+		if was, ok := old.export(id); ok && was.Config.Dir == cfg.Dir {
+			// A new Export, not an update of the old one: requests
+			// holding the old one keep reading consistent fields.
+			e = &Export{Config: cfg, ID: id, FS: was.FS, Root: was.Root, Info: was.Info, origin: was.origin}
+			res.Kept = append(res.Kept, cfg.Path)
+		} else {
+			fs, err := n.open(cfg)
+			if err != nil {
+				return nil, res, fmt.Errorf("export %s: %w", cfg.Path, err)
+			}
+			info := vfs.DefaultInfo
+			if in, ok := fs.(vfs.Informer); ok {
+				info = in.Info()
+			}
+			e = &Export{Config: cfg, ID: id, FS: fs, Root: fs.Root(), Info: info}
+			e.origin = e
+			res.Added = append(res.Added, cfg.Path)
 		}
-		info := vfs.DefaultInfo
-		if in, ok := fs.(vfs.Informer); ok {
-			info = in.Info()
-		}
-		e := &Export{Config: cfg, ID: id, FS: fs, Root: fs.Root(), Info: info}
-		n.byID[id] = e
-		n.list = append(n.list, e)
+		v.byID[id] = e
+		v.list = append(v.list, e)
 	}
-	n.buildPseudo()
-	return n, nil
+	if old != nil {
+		for _, e := range old.list {
+			if now, ok := v.byID[e.ID]; !ok || now.origin != e.origin {
+				res.Removed = append(res.Removed, e.Config.Path)
+			}
+		}
+	}
+	v.buildPseudo()
+	return v, res, nil
+}
+
+func (v *view) export(id uint32) (*Export, bool) {
+	if v == nil {
+		return nil, false
+	}
+	e, ok := v.byID[id]
+	return e, ok
+}
+
+// ReloadResult says what a Reload changed, by export path.
+type ReloadResult struct {
+	// Kept exports keep their id and backend: their handles stay valid.
+	Kept []string `json:"kept"`
+	// Added exports got a new backend from the opener.
+	Added []string `json:"added"`
+	// Removed exports are gone (or moved to another directory): their
+	// handles now resolve to ErrUnknownExport, which the protocols
+	// answer as a stale handle.
+	Removed []string `json:"removed"`
+}
+
+// Reload replaces the exports with those of table without dropping what
+// clients hold: an export that is still there with the same id (its fsid=
+// or path) and directory keeps its backend, so its handles, locks and
+// NFSv4 state stay valid; its client rules and options take effect at once
+// (Authorize reads the current ones even for an Export obtained before).
+// Exports no longer in table stop resolving. New exports get backends from
+// the opener given to New. On error nothing changes. Backends of removed
+// exports are not closed: requests may still be running in them; their
+// owner closes them at shutdown.
+func (n *Namespace) Reload(table *exports.Table) (ReloadResult, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v, res, err := n.build(table, n.cur.Load())
+	if err != nil {
+		return ReloadResult{}, err
+	}
+	n.cur.Store(v)
+	return res, nil
 }
 
 func exportID(cfg *exports.Export) uint32 {
@@ -104,18 +191,19 @@ func exportID(cfg *exports.Export) uint32 {
 }
 
 // Exports returns the exports in file order.
-func (n *Namespace) Exports() []*Export { return slices.Clone(n.list) }
+func (n *Namespace) Exports() []*Export { return slices.Clone(n.cur.Load().list) }
 
-// Table returns the exports table the namespace was built from.
-func (n *Namespace) Table() *exports.Table { return n.table }
+// Table returns the exports table currently served.
+func (n *Namespace) Table() *exports.Table { return n.cur.Load().table }
 
 // Find returns the export clients name by path (exact match).
 func (n *Namespace) Find(path string) (*Export, bool) {
-	cfg, ok := n.table.Lookup(path)
+	v := n.cur.Load()
+	cfg, ok := v.table.Lookup(path)
 	if !ok {
 		return nil, false
 	}
-	for _, e := range n.list {
+	for _, e := range v.list {
 		if e.Config == cfg {
 			return e, true
 		}
@@ -136,7 +224,7 @@ func (n *Namespace) Resolve(fh []byte) (*Export, vfs.Handle, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	e, ok := n.byID[id]
+	e, ok := n.cur.Load().byID[id]
 	if !ok {
 		return nil, nil, ErrUnknownExport
 	}
@@ -160,9 +248,16 @@ type Access struct {
 }
 
 // Authorize applies the export's client rules to a caller: errors are
-// exports.ErrDenied, exports.ErrInsecurePort and ErrWrongSec.
+// exports.ErrDenied, exports.ErrInsecurePort and ErrWrongSec. The rules
+// are the current ones of the export with e's id, so a Reload takes
+// effect even for requests that resolved e before it; ErrUnknownExport
+// when the export is gone.
 func (n *Namespace) Authorize(ctx context.Context, e *Export, c Caller) (Access, error) {
-	d, err := e.Config.Access(ctx, c.Addr)
+	cur, ok := n.cur.Load().byID[e.ID]
+	if !ok || (e.origin != nil && cur.origin != e.origin) {
+		return Access{}, ErrUnknownExport
+	}
+	d, err := cur.Config.Access(ctx, c.Addr)
 	if err != nil {
 		return Access{}, err
 	}

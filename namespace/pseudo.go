@@ -39,11 +39,11 @@ func (p *PseudoNode) Child(name string) (*PseudoNode, bool) {
 // buildPseudo makes the pseudo tree holding every export path. Node ids
 // derive from paths, so handles to pseudo directories survive restarts
 // as long as the exports do.
-func (n *Namespace) buildPseudo() {
+func (v *view) buildPseudo() {
 	root := &PseudoNode{Path: "/", FileID: pseudoFileID("/")}
-	n.pseudo = map[uint64]*PseudoNode{root.FileID: root}
-	n.pseudoRoot = root
-	for _, e := range n.list {
+	v.pseudo = map[uint64]*PseudoNode{root.FileID: root}
+	v.pseudoRoot = root
+	for _, e := range v.list {
 		p := path.Clean(e.Config.Path)
 		node := root
 		if p != "/" {
@@ -53,7 +53,7 @@ func (n *Namespace) buildPseudo() {
 					cp := path.Join(node.Path, part)
 					child = &PseudoNode{Path: cp, Name: part, FileID: pseudoFileID(cp), Parent: node}
 					node.Children = append(node.Children, child)
-					n.pseudo[child.FileID] = child
+					v.pseudo[child.FileID] = child
 				}
 				node = child
 			}
@@ -61,7 +61,7 @@ func (n *Namespace) buildPseudo() {
 		node.Export = e
 		e.Mount = node
 	}
-	for _, node := range n.pseudo {
+	for _, node := range v.pseudo {
 		slices.SortFunc(node.Children, func(a, b *PseudoNode) int { return strings.Compare(a.Name, b.Name) })
 	}
 }
@@ -75,7 +75,7 @@ func pseudoFileID(p string) uint64 {
 
 // PseudoRoot returns the root of the pseudo-filesystem. When an export is
 // mounted at "/", the root node carries it and clients land straight in it.
-func (n *Namespace) PseudoRoot() *PseudoNode { return n.pseudoRoot }
+func (n *Namespace) PseudoRoot() *PseudoNode { return n.cur.Load().pseudoRoot }
 
 // PseudoHandle appends the wire handle of a pseudo node to dst.
 func (n *Namespace) PseudoHandle(dst []byte, p *PseudoNode) []byte {
@@ -91,17 +91,18 @@ func (n *Namespace) ResolveAny(fh []byte) (*Export, vfs.Handle, *PseudoNode, err
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	v := n.cur.Load()
 	if id == PseudoExportID {
 		if len(h) != 8 {
 			return nil, nil, nil, ErrUnknownExport
 		}
-		p, ok := n.pseudo[binary.BigEndian.Uint64(h)]
+		p, ok := v.pseudo[binary.BigEndian.Uint64(h)]
 		if !ok {
 			return nil, nil, nil, ErrUnknownExport
 		}
 		return nil, nil, p, nil
 	}
-	e, ok := n.byID[id]
+	e, ok := v.byID[id]
 	if !ok {
 		return nil, nil, nil, ErrUnknownExport
 	}

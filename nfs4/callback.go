@@ -128,7 +128,9 @@ func (cb *callbacks) null(ctx context.Context, id state.ClientID) error {
 
 // SendCallback sends ops to a client in one CB_COMPOUND, after the
 // CB_SEQUENCE that puts it in the client's back channel slot 0
-// (RFC 8881 §20.9, §20.2). It returns the client's reply, whatever its
+// (RFC 8881 §20.9, §20.2). For an NFSv4.0 client it is a CB_COMPOUND of
+// minor version 0 with the client's callback_ident and no CB_SEQUENCE,
+// sent to the address of its SETCLIENTID (RFC 7530 §16.33, callback40.go). It returns the client's reply, whatever its
 // status; an error means the callback did not get an answer (no back
 // channel, transport failure, timeout), and marks the path down.
 //
@@ -140,6 +142,11 @@ func (s *Server) SendCallback(ctx context.Context, id state.ClientID, ops ...nfs
 }
 
 func (cb *callbacks) send(ctx context.Context, id state.ClientID, ops []nfs4xdr.NfsCbArgop4) (*nfs4xdr.CB_COMPOUND4res, error) {
+	// NFSv4.0 clients are called back at the address they named in
+	// SETCLIENTID, without CB_SEQUENCE (callback40.go).
+	if path, ok := cb.s.state.Callback40(id); ok {
+		return cb.send40(ctx, id, path, ops)
+	}
 	bc, conn, cred, err := cb.target(id)
 	if err != nil {
 		cb.s.state.SetCallbackDown(id, true)

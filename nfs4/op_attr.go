@@ -34,6 +34,11 @@ func (c *compound) opGetattr(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 	if err != nil {
 		return c.fail(w, attrStatus(err))
 	}
+	// Another client's write delegation: its holder has the size and
+	// change attribute (CB_GETATTR, RFC 8881 §10.4.3; deleg.go).
+	if st := c.delegGetattr(req, &src); st != nfs4xdr.NFS4_OK {
+		return c.fail(w, st)
+	}
 	start := len(w.Buf)
 	w.Uint32(uint32(nfs4xdr.NFS4_OK))
 	if _, err := fattr.Encode(w, req, &src); err != nil {
@@ -69,15 +74,17 @@ func (c *compound) opSetattr(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 	if acc.ReadOnly {
 		return c.fail(w, nfs4xdr.NFS4ERR_ROFS)
 	}
+	// Other clients' delegations are recalled first, so that the recall
+	// says whether the file is being truncated (deleg.go).
+	if err := c.recallSetattr(&set.Attr); err != nil {
+		return c.fail(w, nfs4xdr.NFS4ERR_DELAY)
+	}
 	if set.Attr.Size != nil {
 		// A size change writes the file: it needs a stateid that may
 		// write, as WRITE does (§18.30.3, §8.2.2), anonymous included.
 		if st := c.checkWrite(args.Stateid); st != nfs4xdr.NFS4_OK {
 			return c.fail(w, st)
 		}
-	}
-	if err := c.recallDelegations(c.cur); err != nil {
-		return c.fail(w, nfs4xdr.NFS4ERR_DELAY)
 	}
 	if !set.Attr.Empty() {
 		if _, err := c.cur.e.FS.SetAttr(c.ctx, &acc.Cred, c.cur.h, set.Attr); err != nil {

@@ -10,13 +10,14 @@ import (
 	"github.com/gonfs/gonfs/xdr"
 )
 
-// recallDelegations is where an operation that changes or removes a file
-// will recall the delegations other clients hold on it, answering
-// NFS4ERR_DELAY while recalls are outstanding (RFC 8881 §10.4.4, §18.25.4,
-// §18.26.4). The server grants no delegations yet, so there is never one
-// to recall.
+// recallDelegations recalls the delegations other clients hold on a file
+// an operation changes or removes; while recalls are outstanding it
+// returns ErrRecallPending and the operation answers NFS4ERR_DELAY
+// (RFC 8881 §10.4.4, §18.25.4, §18.26.4; deleg.go).
 func (c *compound) recallDelegations(f fileRef) error {
-	_ = f
+	if c.recallFor(f, true, false) != nfs4xdr.NFS4_OK {
+		return ErrRecallPending
+	}
 	return nil
 }
 

@@ -16,8 +16,8 @@ import (
 )
 
 // share_access bits other than the access itself (RFC 8881 §18.16.3):
-// the delegation want in 0xFF00 and two flags. Delegations are not offered,
-// so they only shape the delegation part of the reply.
+// the delegation want in 0xFF00 and two flags, which shape the delegation
+// part of the reply (deleg.go).
 const (
 	shareAccessMask = x.OPEN4_SHARE_ACCESS_BOTH
 	shareWantFlags  = x.OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
@@ -44,24 +44,6 @@ func splitShareAccess(access, deny uint32) (acc, den lock.ShareMode, want uint32
 		return 0, 0, 0, x.NFS4ERR_INVAL
 	}
 	return lock.ShareMode(access & shareAccessMask), lock.ShareMode(deny), want, x.NFS4_OK
-}
-
-// noDelegation is the delegation part of an OPEN reply: none, since
-// delegations are not offered. A client that expressed a want gets
-// OPEN_DELEGATE_NONE_EXT with the reason (RFC 8881 §18.16.3): the server
-// does not delegate files of any type, which is what WND4_NOT_SUPP_FTYPE
-// says, unless the client asked for no delegation or cancelled its want.
-func noDelegation(want uint32) x.OpenDelegation4 {
-	why := x.WND4_NOT_SUPP_FTYPE
-	switch want {
-	case x.OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE:
-		return x.OpenDelegation4{DelegationType: x.OPEN_DELEGATE_NONE}
-	case x.OPEN4_SHARE_ACCESS_WANT_NO_DELEG:
-		why = x.WND4_NOT_WANTED
-	case x.OPEN4_SHARE_ACCESS_WANT_CANCEL:
-		why = x.WND4_CANCELLED
-	}
-	return x.OpenDelegation4{DelegationType: x.OPEN_DELEGATE_NONE_EXT, OdWhynone: x.OpenNoneDelegation4{OndWhy: why}}
 }
 
 // regularStatus is the status for using a file of type t where a regular
@@ -167,9 +149,9 @@ func (c *compound) opOpen(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	case x.CLAIM_FH:
 		tgt, st = c.openCurrent(&args)
 	case x.CLAIM_DELEGATE_CUR, x.CLAIM_DELEG_CUR_FH:
-		// No delegation was ever granted, so the delegation stateid the
-		// claim rests on cannot be one of ours (RFC 8881 §18.16.3).
-		st = x.NFS4ERR_BAD_STATEID
+		// The holder of a delegation opens what it opened locally
+		// (RFC 8881 §10.4.4; deleg.go).
+		tgt, st = c.openDelegCur(&args)
 	case x.CLAIM_DELEGATE_PREV, x.CLAIM_DELEG_PREV_FH:
 		// Reclaiming delegations across a client restart needs stable
 		// delegation records, which the server does not keep; the RFC
@@ -211,15 +193,26 @@ func (c *compound) opOpen(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 		}
 		tgt.attrset.Set(x.FATTR4_SIZE)
 	}
+	// The delegation is decided once the open is held (RFC 8881 §10.4;
+	// deleg.go). A reclaim names the type it held (§9.11).
+	var reclaimDeleg x.OpenDelegationType4
+	if reclaim {
+		reclaimDeleg = args.Claim.DelegateType
+	}
+	deleg, st := c.openDelegation(e, tgt.h, &tgt.attr, res.Access, want, reclaimDeleg)
+	if st != x.NFS4_OK {
+		c.undoOpen(file, res.Stateid)
+		return c.fail(w, st)
+	}
 	out := x.OPEN4res{Status: x.NFS4_OK, Resok4: x.OPEN4resok{
 		Stateid: x.Stateid4(res.Stateid),
 		Cinfo:   tgt.cinfo,
 		// POSIX byte-range locks: overlapping and adjacent ranges of one
 		// owner merge and split (RFC 8881 §18.16.4). OPEN4_RESULT_CONFIRM
 		// is NFSv4.0 only.
-		Rflags:     x.OPEN4_RESULT_LOCKTYPE_POSIX,
+		Rflags:     x.OPEN4_RESULT_LOCKTYPE_POSIX | c.openConfirmFlag40(),
 		Attrset:    tgt.attrset.Bitmap4(),
-		Delegation: noDelegation(want),
+		Delegation: deleg,
 	}}
 	out.Encode(w)
 	// The opened file and its open stateid become current (RFC 8881

@@ -458,7 +458,9 @@ func TestOpenTruncate(t *testing.T) {
 }
 
 // RFC 8881 §18.16.3: delegation wants are answered with
-// OPEN_DELEGATE_NONE_EXT and the reason.
+// OPEN_DELEGATE_NONE_EXT and the reason. The fixture's sessions have no
+// back channel, so no delegation is granted (WND4_RESOURCE); grants are
+// tested in deleg_test.go.
 func TestOpenDelegationWant(t *testing.T) {
 	f := newFixture(t, "")
 	f.seed("f", "x", 0o666, 0)
@@ -470,8 +472,8 @@ func TestOpenDelegationWant(t *testing.T) {
 	}{
 		{x.OPEN4_SHARE_ACCESS_WANT_NO_PREFERENCE, x.OPEN_DELEGATE_NONE, 0},
 		{x.OPEN4_SHARE_ACCESS_WANT_NO_DELEG, x.OPEN_DELEGATE_NONE_EXT, x.WND4_NOT_WANTED},
-		{x.OPEN4_SHARE_ACCESS_WANT_READ_DELEG, x.OPEN_DELEGATE_NONE_EXT, x.WND4_NOT_SUPP_FTYPE},
-		{x.OPEN4_SHARE_ACCESS_WANT_ANY_DELEG | x.OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL, x.OPEN_DELEGATE_NONE_EXT, x.WND4_NOT_SUPP_FTYPE},
+		{x.OPEN4_SHARE_ACCESS_WANT_READ_DELEG, x.OPEN_DELEGATE_NONE_EXT, x.WND4_RESOURCE},
+		{x.OPEN4_SHARE_ACCESS_WANT_ANY_DELEG | x.OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL, x.OPEN_DELEGATE_NONE_EXT, x.WND4_RESOURCE},
 		{x.OPEN4_SHARE_ACCESS_WANT_CANCEL, x.OPEN_DELEGATE_NONE_EXT, x.WND4_CANCELLED},
 	}
 	for _, tt := range tests {

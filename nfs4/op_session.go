@@ -1,7 +1,6 @@
 package nfs4
 
 import (
-	"bytes"
 	"time"
 
 	"github.com/gonfs/gonfs/nfs4/state"
@@ -29,7 +28,7 @@ func (c *compound) opExchangeID(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 		return nfs4xdr.NFS4ERR_BADXDR
 	}
 	res, st := c.s.state.ExchangeID(state.ExchangeIDArgs{
-		Owner:     bytes.Clone(a.EiaClientowner.CoOwnerid),
+		Owner:     c.clientOwner(a.EiaClientowner.CoOwnerid),
 		Verifier:  state.Verifier(a.EiaClientowner.CoVerifier),
 		Principal: principal(c.call),
 		Flags:     a.EiaFlags,

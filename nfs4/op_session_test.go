@@ -63,8 +63,10 @@ func TestCompoundPosition(t *testing.T) {
 			[]nfs4xdr.Nfsstat4{nfs4xdr.NFS4ERR_NOT_ONLY_OP, nfs4xdr.NFS4ERR_NOT_ONLY_OP}},
 		{"SEQUENCE second", 1, []nfs4xdr.NfsArgop4{opPutrootfh(), badSeq},
 			[]nfs4xdr.Nfsstat4{nfs4xdr.NFS4ERR_OP_NOT_IN_SESSION, nfs4xdr.NFS4ERR_OP_NOT_IN_SESSION}},
-		{"minor 0", 0, []nfs4xdr.NfsArgop4{opPutrootfh()},
-			[]nfs4xdr.Nfsstat4{nfs4xdr.NFS4ERR_MINOR_VERS_MISMATCH}},
+		// NFSv4.0 (RFC 7530 §16.2.3): no sessions; SEQUENCE is not an
+		// operation of minor version 0 (OP_ILLEGAL).
+		{"minor 0", 0, []nfs4xdr.NfsArgop4{opPutrootfh(), badSeq},
+			[]nfs4xdr.Nfsstat4{nfs4xdr.NFS4ERR_OP_ILLEGAL, nfs4xdr.NFS4_OK, nfs4xdr.NFS4ERR_OP_ILLEGAL}},
 		{"minor 3", 3, []nfs4xdr.NfsArgop4{s.sequence(1, false)},
 			[]nfs4xdr.Nfsstat4{nfs4xdr.NFS4ERR_MINOR_VERS_MISMATCH}},
 		{"empty", 1, nil, []nfs4xdr.Nfsstat4{nfs4xdr.NFS4_OK}},

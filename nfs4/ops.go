@@ -12,7 +12,10 @@ type opFunc func(c *compound, r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4
 
 // opInfo is an entry of the op table.
 type opInfo struct {
-	fn       opFunc
+	fn opFunc
+	// fn40, when set, serves minor version 0 instead of fn: the
+	// operations with NFSv4.0 owner seqids (op_seqid40.go).
+	fn40     opFunc
 	minMinor uint32 // first minor version with the operation
 	// notIn41 marks NFSv4.0-only operations, which NFSv4.1 servers answer
 	// with NFS4ERR_NOTSUPP (RFC 8881 §18.35 and following name them).
@@ -24,24 +27,24 @@ type opInfo struct {
 // answered OP_ILLEGAL (RFC 7862 §11.2).
 var opTable = [...]opInfo{
 	nfs4xdr.OP_ACCESS:               {fn: (*compound).opAccess},
-	nfs4xdr.OP_CLOSE:                {fn: (*compound).opClose},
+	nfs4xdr.OP_CLOSE:                {fn: (*compound).opClose, fn40: (*compound).opClose40},
 	nfs4xdr.OP_COMMIT:               {fn: (*compound).opCommit},
 	nfs4xdr.OP_CREATE:               {fn: (*compound).opCreate},
-	nfs4xdr.OP_DELEGPURGE:           {fn: notSupp},
-	nfs4xdr.OP_DELEGRETURN:          {fn: notSupp},
+	nfs4xdr.OP_DELEGPURGE:           {fn: notSupp}, // no CLAIM_DELEGATE_PREV to purge for, RFC 8881 §18.5.3 (op_deleg.go)
+	nfs4xdr.OP_DELEGRETURN:          {fn: (*compound).opDelegreturn},
 	nfs4xdr.OP_GETATTR:              {fn: (*compound).opGetattr},
 	nfs4xdr.OP_GETFH:                {fn: (*compound).opGetfh},
 	nfs4xdr.OP_LINK:                 {fn: (*compound).opLink},
-	nfs4xdr.OP_LOCK:                 {fn: (*compound).opLock},
-	nfs4xdr.OP_LOCKT:                {fn: (*compound).opLockt},
-	nfs4xdr.OP_LOCKU:                {fn: (*compound).opLocku},
+	nfs4xdr.OP_LOCK:                 {fn: (*compound).opLock, fn40: (*compound).opLock40},
+	nfs4xdr.OP_LOCKT:                {fn: (*compound).opLockt, fn40: (*compound).opLockt40},
+	nfs4xdr.OP_LOCKU:                {fn: (*compound).opLocku, fn40: (*compound).opLocku40},
 	nfs4xdr.OP_LOOKUP:               {fn: (*compound).opLookup},
 	nfs4xdr.OP_LOOKUPP:              {fn: (*compound).opLookupp},
 	nfs4xdr.OP_NVERIFY:              {fn: (*compound).opNverify},
-	nfs4xdr.OP_OPEN:                 {fn: (*compound).opOpen},
+	nfs4xdr.OP_OPEN:                 {fn: (*compound).opOpen, fn40: (*compound).opOpen40},
 	nfs4xdr.OP_OPENATTR:             {fn: notSupp}, // no named attributes (named_attr false), RFC 8881 §18.17.3
-	nfs4xdr.OP_OPEN_CONFIRM:         {fn: notSupp, notIn41: true},
-	nfs4xdr.OP_OPEN_DOWNGRADE:       {fn: (*compound).opOpenDowngrade},
+	nfs4xdr.OP_OPEN_CONFIRM:         {fn: (*compound).opOpenConfirm, notIn41: true},
+	nfs4xdr.OP_OPEN_DOWNGRADE:       {fn: (*compound).opOpenDowngrade, fn40: (*compound).opOpenDowngrade40},
 	nfs4xdr.OP_PUTFH:                {fn: (*compound).opPutfh},
 	nfs4xdr.OP_PUTPUBFH:             {fn: (*compound).opPutpubfh},
 	nfs4xdr.OP_PUTROOTFH:            {fn: (*compound).opPutrootfh},
@@ -50,23 +53,23 @@ var opTable = [...]opInfo{
 	nfs4xdr.OP_READLINK:             {fn: (*compound).opReadlink},
 	nfs4xdr.OP_REMOVE:               {fn: (*compound).opRemove},
 	nfs4xdr.OP_RENAME:               {fn: (*compound).opRename},
-	nfs4xdr.OP_RENEW:                {fn: notSupp, notIn41: true},
+	nfs4xdr.OP_RENEW:                {fn: (*compound).opRenew, notIn41: true},
 	nfs4xdr.OP_RESTOREFH:            {fn: (*compound).opRestorefh},
 	nfs4xdr.OP_SAVEFH:               {fn: (*compound).opSavefh},
 	nfs4xdr.OP_SECINFO:              {fn: (*compound).opSecinfo},
 	nfs4xdr.OP_SETATTR:              {fn: (*compound).opSetattr},
-	nfs4xdr.OP_SETCLIENTID:          {fn: notSupp, notIn41: true},
-	nfs4xdr.OP_SETCLIENTID_CONFIRM:  {fn: notSupp, notIn41: true},
+	nfs4xdr.OP_SETCLIENTID:          {fn: (*compound).opSetclientid, notIn41: true},
+	nfs4xdr.OP_SETCLIENTID_CONFIRM:  {fn: (*compound).opSetclientidConfirm, notIn41: true},
 	nfs4xdr.OP_VERIFY:               {fn: (*compound).opVerify},
 	nfs4xdr.OP_WRITE:                {fn: (*compound).opWrite},
-	nfs4xdr.OP_RELEASE_LOCKOWNER:    {fn: notSupp, notIn41: true},
+	nfs4xdr.OP_RELEASE_LOCKOWNER:    {fn: (*compound).opReleaseLockowner, notIn41: true},
 	nfs4xdr.OP_BACKCHANNEL_CTL:      {fn: (*compound).opBackchannelCtl, minMinor: 1},
 	nfs4xdr.OP_BIND_CONN_TO_SESSION: {fn: (*compound).opBindConnToSession, minMinor: 1},
 	nfs4xdr.OP_EXCHANGE_ID:          {fn: (*compound).opExchangeID, minMinor: 1},
 	nfs4xdr.OP_CREATE_SESSION:       {fn: (*compound).opCreateSession, minMinor: 1},
 	nfs4xdr.OP_DESTROY_SESSION:      {fn: (*compound).opDestroySession, minMinor: 1},
 	nfs4xdr.OP_FREE_STATEID:         {fn: (*compound).opFreeStateid, minMinor: 1},
-	nfs4xdr.OP_GET_DIR_DELEGATION:   {fn: notSupp, minMinor: 1},
+	nfs4xdr.OP_GET_DIR_DELEGATION:   {fn: (*compound).opGetDirDelegation, minMinor: 1},
 	nfs4xdr.OP_GETDEVICEINFO:        {fn: notSupp, minMinor: 1},
 	nfs4xdr.OP_GETDEVICELIST:        {fn: notSupp, minMinor: 1},
 	nfs4xdr.OP_LAYOUTCOMMIT:         {fn: notSupp, minMinor: 1},
@@ -76,7 +79,7 @@ var opTable = [...]opInfo{
 	nfs4xdr.OP_SEQUENCE:             {fn: opSequenceMisplaced, minMinor: 1},
 	nfs4xdr.OP_SET_SSV:              {fn: notSupp, minMinor: 1},
 	nfs4xdr.OP_TEST_STATEID:         {fn: (*compound).opTestStateid, minMinor: 1},
-	nfs4xdr.OP_WANT_DELEGATION:      {fn: notSupp, minMinor: 1},
+	nfs4xdr.OP_WANT_DELEGATION:      {fn: (*compound).opWantDelegation, minMinor: 1},
 	nfs4xdr.OP_DESTROY_CLIENTID:     {fn: (*compound).opDestroyClientID, minMinor: 1},
 	nfs4xdr.OP_RECLAIM_COMPLETE:     {fn: (*compound).opReclaimComplete, minMinor: 1},
 	nfs4xdr.OP_ALLOCATE:             {fn: (*compound).opAllocate, minMinor: 2},
@@ -109,6 +112,9 @@ func lookupOp(opnum nfs4xdr.NfsOpnum4, minor uint32) (opInfo, bool) {
 	}
 	if info.notIn41 && minor >= 1 {
 		info.fn = notSupp
+	}
+	if minor == 0 && info.fn40 != nil {
+		info.fn = info.fn40
 	}
 	return info, true
 }

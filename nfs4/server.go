@@ -45,6 +45,9 @@ type Options struct {
 	// CallbackTimeout bounds one callback (CB_NULL probe, CB_COMPOUND);
 	// zero means 10 seconds.
 	CallbackTimeout time.Duration
+	// ClientKeyByAddress folds the client's source address into its
+	// owner string (clientkey.go): off by default, as RFC 8881 requires.
+	ClientKeyByAddress bool
 }
 
 // RecoveryStore keeps the records of confirmed clients, so that after a
@@ -84,6 +87,8 @@ type Server struct {
 	copyTab copyTable
 	// rec receives per-operation statistics (nil: none).
 	rec Recorder
+	// keyByAddr is Options.ClientKeyByAddress.
+	keyByAddr bool
 
 	// limits holds each session's fore channel attributes as
 	// CREATE_SESSION granted them, so that SEQUENCE can refuse an
@@ -108,7 +113,7 @@ type Server struct {
 // New returns an NFSv4 server for the exports of ns.
 func New(ns *namespace.Namespace, opts Options) *Server {
 	s := &Server{ns: ns, state: opts.State, store: opts.Store, waker: opts.Waker, log: opts.Logger, now: opts.Now, rec: opts.Recorder,
-		ticks: opts.Ticks, done: make(chan struct{})}
+		ticks: opts.Ticks, done: make(chan struct{}), keyByAddr: opts.ClientKeyByAddress}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -310,6 +315,7 @@ func (s *Server) apply(eff state.Effects) error {
 	if len(eff.Woken) > 0 && s.waker != nil {
 		s.waker.Wake(eff.Woken)
 	}
+	s.sendRecalls(eff.Recalls) // CB_RECALLs, from goroutines (deleg.go)
 	return nil
 }
 
@@ -366,13 +372,17 @@ type compound struct {
 	limits    state.ChannelAttrs // the session's fore channel; zero if unknown
 	maxCached uint32             // ca_maxresponsesize_cached
 	n         int                // operations in the compound
+
+	// confirm40: the NFSv4.0 OPEN being run is by an open-owner that must
+	// confirm it (OPEN4_RESULT_CONFIRM, op_seqid40.go).
+	confirm40 bool
 }
 
 // stateid turns a wire stateid into the state package's, substituting the
 // current stateid for the special "current" value (RFC 8881 §16.2.3.1.2).
 func (c *compound) stateid(sid nfs4xdr.Stateid4) (state.Stateid, nfs4xdr.Nfsstat4) {
 	s := state.Stateid(sid)
-	if s.IsCurrent() {
+	if s.IsCurrent() && c.minor > 0 { // NFSv4.0 has no current stateid
 		if !c.curSidSet {
 			return s, nfs4xdr.NFS4ERR_BAD_STATEID
 		}
@@ -437,7 +447,7 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	count := 0
 	garbage := false
 	switch {
-	case minor < 1 || minor > 2:
+	case minor > 2:
 		status = nfs4xdr.NFS4ERR_MINOR_VERS_MISMATCH
 	default:
 		for i := 0; i < n; i++ {
@@ -527,7 +537,8 @@ func (c *compound) position(op nfs4xdr.NfsOpnum4) nfs4xdr.Nfsstat4 {
 		// A leading SEQUENCE never gets here (see compound).
 		return nfs4xdr.NFS4ERR_SEQUENCE_POS
 	}
-	if c.inSession || c.index > 0 {
+	// NFSv4.0 has no sessions (RFC 7530 §16.2): any operation anywhere.
+	if c.inSession || c.index > 0 || c.minor == 0 {
 		return nfs4xdr.NFS4_OK
 	}
 	switch op {

@@ -29,6 +29,9 @@ func (s *Server) lock(ctx context.Context, call *sunrpc.Call, a *nlmxdr.Nlm4Lock
 	if st != nlmxdr.NLM4_GRANTED {
 		return st
 	}
+	if st := s.recallDelegations(key, a.Exclusive); st != nlmxdr.NLM4_GRANTED {
+		return st // NFSv4 delegations are being recalled (deleg.go)
+	}
 	o := owner(call, a.Alock.CallerName, a.Alock.Svid, a.Alock.Oh)
 	client, local := addrs(call)
 	k := blockKey{file: key, owner: o, rng: rng, excl: a.Exclusive}

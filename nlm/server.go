@@ -75,8 +75,9 @@ type Server struct {
 	auth  *rpcxdr.AuthsysParms
 	named bool // Options.Hostname was given
 
-	state    atomic.Int32 // our NSM state number: odd while we run
-	graceEnd time.Time    // set by New, read-only afterwards
+	state    atomic.Int32             // our NSM state number: odd while we run
+	deleg    atomic.Pointer[delegBox] // NFSv4 delegations to recall before locking (deleg.go)
+	graceEnd time.Time                // set by New, read-only afterwards
 
 	ctx     context.Context // parent of callback goroutines; cancelled by Close
 	cancel  context.CancelFunc

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/gonfs/gonfs/nfs4"
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/nfs4/recovery"
 	"github.com/gonfs/gonfs/nfs4/state"
 	"github.com/gonfs/gonfs/proto/nfs4xdr"
@@ -34,9 +35,11 @@ func (s *Server) registerNFS4() error {
 	if err != nil {
 		return err
 	}
+	s.collisions = collide.New(collide.Options{Lease: s.opts.Lease, Window: s.opts.CollisionWindow, Now: s.opts.Now})
 	if len(prev) > 0 {
 		s.log.Info("nfs4: grace period for previous clients", "clients", len(prev), "grace", s.opts.GracePeriod)
 	}
+	log := s.log.With("sub", "nfs4")
 	st := state.New(state.Options{
 		Now:             s.opts.Now,
 		Lease:           s.opts.Lease,
@@ -46,22 +49,36 @@ func (s *Server) registerNFS4() error {
 		ServerScope:     owner,
 		BootEpoch:       epoch,
 		PreviousClients: prev,
+		// Client records made and replaced go to the collision
+		// detector, which logs (WARN, sub=nfs4) and counts clients that
+		// share one owner string.
+		OnClientEvent: nfs4.ClientEventHook(s.collisions, log, s.stats),
 	})
+	if s.opts.ClientKeyByAddress {
+		log.Warn("NFSv4 clients are keyed by owner string and source address (--client-key-by-address): " +
+			"a client whose address changes cannot reclaim its state after a server restart")
+	}
 	srv := nfs4.New(s.ns, nfs4.Options{
-		State:    st,
-		Store:    store,
-		Waker:    s.nlm,
-		Logger:   s.log.With("sub", "nfs4"),
-		Recorder: s.stats,
-		Now:      s.opts.Now,
+		State:              st,
+		Store:              store,
+		Waker:              s.nlm,
+		Logger:             log,
+		Recorder:           s.stats,
+		Now:                s.opts.Now,
+		ClientKeyByAddress: s.opts.ClientKeyByAddress,
 	})
 	// Leases run from now; Shutdown stops them (closers run in order, so
 	// the server is closed before its store).
+	s.adm.nfs4, s.adm.store = st, store
 	srv.Start()
 	s.closers = append(s.closers[:len(s.closers)-1], srv.Close, store.Close)
 	s.rpc.Register(nfs4xdr.NFS4_PROGRAM, nfs4xdr.NFS_V4, srv)
 	return nil
 }
+
+// Collisions is the NFSv4 client owner collision detector (set by New),
+// for the admin view (Findings) and the metrics' info gauge.
+func (s *Server) Collisions() *collide.Detector { return s.collisions }
 
 // nfs4Programs are the NFSv4 programs for the portmapper.
 func nfs4Programs() []program {

@@ -32,6 +32,7 @@ import (
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfs3"
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/nlm"
 	"github.com/gonfs/gonfs/portmap"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
@@ -82,6 +83,22 @@ type Options struct {
 	// (default: new switches, all on when Logger is enabled at Debug,
 	// else all off). They can be changed while the server runs.
 	Debug *debuglog.Switches
+	// ClientKeyByAddress makes NFSv4 clients that send one owner string
+	// from different addresses different clients (nfs4.Options; see
+	// nfs4/clientkey.go for the risks). Off by default, as RFC 8881
+	// requires; for AUTH_SYS networks whose clients cannot be given
+	// unique identities.
+	ClientKeyByAddress bool
+	// CollisionWindow is how far back the NFSv4 client owner collision
+	// detector looks (default 3 × Lease; package nfs4/collide).
+	CollisionWindow time.Duration
+	// AdminSocket is the Unix socket of the admin interface (`gonfs
+	// ctl`; package admin). Default: admin.sock in StateDir; "off"
+	// disables it.
+	AdminSocket string
+	// ExportsFile is the exports(5) file Exports was read from, if any:
+	// the admin "reload" command reads it again.
+	ExportsFile string
 }
 
 // DefaultStateDir is $XDG_STATE_HOME/gonfs, or ~/.local/state/gonfs.
@@ -106,6 +123,9 @@ type Server struct {
 	nlm   *nlm.Server
 	stats *stats.Stats
 	debug *debuglog.Switches
+	adm   adminHooks // admin.go
+	// collisions watches NFSv4 client owners (nfs4.go).
+	collisions *collide.Detector
 
 	mu            sync.Mutex
 	tcp           net.Listener
@@ -181,7 +201,8 @@ func New(opts Options) (*Server, error) {
 		s.closeAll()
 		return nil, err
 	}
-	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now, Observer: opts.Stats})
+	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now,
+		Observer: s.observer(opts.Stats), Tap: &s.adm.capture})
 	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: opts.Now, Recorder: opts.Stats})
 	s.rpc.Register(nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, s.nfs3)
 	if err := s.registerMore(); err != nil {
@@ -229,9 +250,19 @@ func (s *Server) Debug() *debuglog.Switches { return s.debug }
 
 // Start listens on the configured address over TCP and UDP and serves
 // until Shutdown.
-func (s *Server) Start(ctx context.Context) error {
+func (s *Server) Start(ctx context.Context) (err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// The admin socket first: a second server on one state directory
+	// fails here, before it takes any port.
+	if err := s.startAdmin(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			s.stopAdmin()
+		}
+	}()
 	var lc net.ListenConfig
 	tcp, err := lc.Listen(ctx, "tcp", s.opts.Listen)
 	if err != nil {
@@ -290,6 +321,7 @@ func (s *Server) PortmapAddr() (netip.AddrPort, string) {
 // Shutdown stops listening, waits for requests in progress (until ctx
 // ends) and releases the backends.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopAdmin()
 	s.beforeShutdown()
 	s.stopPortmap(ctx)
 	err := s.rpc.Shutdown(ctx)

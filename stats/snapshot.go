@@ -23,6 +23,9 @@ type Snapshot struct {
 	// DroppedOps counts operations reported for a version not counted
 	// (neither 3 nor 4.0-4.2).
 	DroppedOps uint64
+	// ClientOwnerCollisions counts NFSv4 client owner collision episodes
+	// (collisions.go).
+	ClientOwnerCollisions uint64
 }
 
 // RPCTotals are the server-wide RPC counts in nfsstat's terms. Only calls
@@ -97,7 +100,7 @@ type StatusCount struct {
 // Snapshot copies the counters. It allocates; call it from readers, not
 // from the request path.
 func (s *Stats) Snapshot() *Snapshot {
-	snap := &Snapshot{DroppedOps: s.nfsDropped.Load()}
+	snap := &Snapshot{DroppedOps: s.nfsDropped.Load(), ClientOwnerCollisions: s.ownerCollisions.Load()}
 	snap.RPC.InFlight = s.inFlight.Load()
 	progs := make([]*rpcProgram, 0, MaxPrograms+1)
 	for i := range s.progs {

@@ -74,6 +74,8 @@ type Stats struct {
 
 	clients clientTable
 	exports exportTable
+
+	ownerCollisions atomic.Uint64 // collisions.go
 }
 
 var (

@@ -68,6 +68,22 @@ type Observer interface {
 	Done(call *Call, status Status, elapsed time.Duration)
 }
 
+// Tap sees the traffic of a Server record by record, for packet captures
+// of the server's own traffic (package capture). Record is called
+// synchronously on the goroutine that reads or writes the record: inbound
+// records just after they are read (before they are dispatched, garbage
+// included), outbound ones just before they are written and, on TCP, under
+// the connection's write lock, so records of one connection are seen in
+// wire order. proto is "tcp" or "udp"; local and remote are as in Call;
+// data is the record without its TCP record mark. data aliases the
+// server's buffers: it is valid only during the call and must be neither
+// kept nor modified (copy what is needed). Record is called concurrently
+// for different connections and must be fast, since the server waits
+// for it.
+type Tap interface {
+	Record(local, remote netip.AddrPort, proto string, inbound bool, data []byte)
+}
+
 // Call is one RPC call as the server hands it to a Handler. See Handler for
 // its lifetime.
 type Call struct {

@@ -55,6 +55,9 @@ type Options struct {
 	DRC DRCOptions
 	// Observer, if set, is told of every dispatched call.
 	Observer Observer
+	// Tap, if set, sees every record the server reads and writes (see
+	// Tap). Nil costs nothing.
+	Tap Tap
 }
 
 // Server dispatches ONC RPC calls to registered Handlers over TCP and UDP.

@@ -182,6 +182,9 @@ func (c *Conn) readLoop() readEnd {
 			}
 			return endBad
 		}
+		if t := s.opts.Tap; t != nil {
+			t.Record(c.local, c.remote, "tcp", true, rec)
+		}
 		if s.shuttingDown() {
 			// Not started: the client retransmits it after reconnecting.
 			putRequest(req)
@@ -247,6 +250,9 @@ func (c *Conn) send(b []byte) error {
 	setMark(b)
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if t := c.srv.opts.Tap; t != nil {
+		t.Record(c.local, c.remote, "tcp", false, b[4:])
+	}
 	if d := c.srv.opts.WriteTimeout; d > 0 {
 		// A client that stops reading must not hold in-flight slots,
 		// which other clients share, for ever.

@@ -76,6 +76,9 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 		req.call.Transport = "udp"
 		req.call.Local = u.local
 		req.call.Remote = netip.AddrPortFrom(peer.Addr().Unmap(), peer.Port())
+		if t := s.opts.Tap; t != nil {
+			t.Record(u.local, req.call.Remote, "udp", true, req.rec)
+		}
 		req.peer, req.peerAddr = peer, addr
 		switch s.admit(req, &in) {
 		case vClose, vReply:
@@ -86,7 +89,7 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 			continue
 		case vReplied:
 			if len(req.w.Buf) > req.start {
-				u.send(req)
+				u.send(req, s.opts.Tap)
 			}
 			putRequest(req)
 			continue
@@ -105,7 +108,7 @@ func (s *Server) ServeUDP(pc net.PacketConn) error {
 
 func (s *Server) handleUDP(req *request, running *sync.WaitGroup) {
 	if s.run(s.ctx, req) {
-		if err := req.udp.send(req); err != nil {
+		if err := req.udp.send(req, s.opts.Tap); err != nil {
 			s.log.Debug("sunrpc: udp reply failed", "remote", req.call.Remote.String(), "err", err)
 		}
 	}
@@ -114,7 +117,10 @@ func (s *Server) handleUDP(req *request, running *sync.WaitGroup) {
 	running.Done()
 }
 
-func (u *udpSock) send(req *request) error {
+func (u *udpSock) send(req *request, tap Tap) error {
+	if tap != nil {
+		tap.Record(u.local, req.call.Remote, "udp", false, req.w.Buf)
+	}
 	var err error
 	if u.udp != nil {
 		_, err = u.udp.WriteToUDPAddrPort(req.w.Buf, req.peer)

@@ -23,6 +23,7 @@ func main() {
 	}
 	root.AddCommand(serveCmd())
 	root.AddCommand(traceCmd())
+	root.AddCommand(ctlCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "gonfs:", err)
 		os.Exit(1)

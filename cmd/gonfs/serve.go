@@ -24,6 +24,7 @@ func serveCmd() *cobra.Command {
 		grace, lease                                              time.Duration
 	)
 	var metricsAddr string // --metrics
+	var keyByAddr bool     // --client-key-by-address
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
@@ -65,8 +66,9 @@ With --exports FILE, the exports(5) file is served instead.`,
 				return fmt.Errorf("nothing to serve: give DIR or --exports FILE")
 			}
 			srv, err := server.New(server.Options{
-				Exports: table, Listen: listen, StateDir: stateDir, Portmap: portmap,
+				Exports: table, ExportsFile: exportsFile, Listen: listen, StateDir: stateDir, Portmap: portmap,
 				Logger: log, GracePeriod: grace, Lease: lease, NSMName: nsmName,
+				ClientKeyByAddress: keyByAddr,
 			})
 			if err != nil {
 				return err
@@ -101,6 +103,9 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9662); off by default")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
+	f.BoolVar(&keyByAddr, "client-key-by-address", false, "treat NFSv4 clients that send one owner string from different addresses "+
+		"as different clients (against RFC 8881; for AUTH_SYS networks whose clients share hostnames; breaks reclaim for clients "+
+		"that change address, multi-homed clients and clients behind NAT)")
 	return cmd
 }
 
@@ -143,7 +148,7 @@ func serveMetrics(ctx context.Context, addr string, srv *server.Server) (*metric
 				return p
 			}
 			return strconv.FormatUint(uint64(id), 10)
-		}}),
+		}, Collisions: srv.Collisions().Findings}),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -21,7 +23,10 @@ type lockResult struct {
 // (RFC 8881 §8.4.2.1: no new locks during the grace period), so F_SETLK
 // blocks during the server's grace period; an attempt still blocked after
 // TIMEOUT counts as not granted, which is what "denied" asks for, and is
-// reported apart. A granted lock is released at once.
+// reported apart. A granted lock is released at once. PATH "fd:N" uses
+// descriptor N, inherited open (e.g. `exec 5<>FILE` in the shell), so the
+// attempt needs no OPEN: after a server restart, an open the client
+// reclaimed.
 func runTrylock(p *probe, args []string) error {
 	path, want := args[0], args[3]
 	start, err1 := parseSize(args[1])
@@ -33,7 +38,7 @@ func runTrylock(p *probe, args []string) error {
 	if want != "granted" && want != "denied" {
 		return fmt.Errorf("WANT %q: granted or denied", want)
 	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	f, err := openLockFile(path)
 	if err != nil {
 		return err
 	}
@@ -87,4 +92,21 @@ func lockEnd(start, n int64) string {
 func lockWhole(f *os.File, typ int16) error {
 	lk := unix.Flock_t{Type: typ, Whence: 0, Start: 0, Len: 0}
 	return unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk)
+}
+
+// openLockFile opens path read-write, or returns inherited descriptor N for
+// "fd:N".
+func openLockFile(path string) (*os.File, error) {
+	if n, ok := strings.CutPrefix(path, "fd:"); ok {
+		fd, err := strconv.Atoi(n)
+		if err != nil || fd < 0 {
+			return nil, fmt.Errorf("bad descriptor %q", path)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		return os.NewFile(uintptr(fd), path), nil
+	}
+	return os.OpenFile(path, os.O_RDWR, 0)
 }

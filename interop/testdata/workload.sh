@@ -1,16 +1,25 @@
 #!/bin/sh
-# The interop workload: runs in the nfslab guest (busybox sh) on the NFSv3
-# mount at $NFS_MNT, as root, which the server squashes to 65534. One PASS or
-# FAIL line per item; exit 1 at the first FAIL. The Go test (interop_test.go)
-# then checks, on the host, the ownership of the files left in $NFS_MNT/work.
+# The interop workload: runs in the nfslab guest (busybox sh) on the NFS
+# mount at $NFS_MNT (NFSv3, NFSv4.1 or NFSv4.2), as root, which the server
+# squashes to 65534. One PASS or FAIL line per item; exit 1 at the first
+# FAIL. The Go test (interop_test.go, v4_test.go) then checks, on the host,
+# the ownership of the files left in $NFS_MNT/work.
 #
-# Arguments (KEY=VALUE): big=SIZE (256M) entries=N (10000) passes=N (3)
-# mountproto=tcp|udp (what /proc/mounts must show; with udp, NFS over UDP is
-# tried too) locks=required|skip.
-big=256M entries=10000 passes=3 mountproto=tcp locks=required
+# Arguments (KEY=VALUE): vers=3|4.1|4.2 (3) big=SIZE (256M) entries=N (10000)
+# passes=N (3) mountproto=tcp|udp (NFSv3 only: what /proc/mounts must show;
+# with udp, NFS over UDP is tried too) locks=required|skip copy=SIZE (64M,
+# NFSv4.2 only: the copy_file_range file).
+#
+# NFSv4 differences: no MOUNT protocol, locks go through LOCK/LOCKT/LOCKU on
+# the NFS connection (no NLM, no portmapper), and a blocked F_SETLKW is
+# granted by the client's own polling (gonfs offers no CB_NOTIFY_LOCK).
+# NFSv4.2 adds the items of RFC 7862 and RFC 8276: SEEK finds the real holes
+# of the sparse file, fallocate sends ALLOCATE and DEALLOCATE,
+# copy_file_range sends COPY, and user.* xattrs work.
+vers=3 big=256M entries=10000 passes=3 mountproto=tcp locks=required copy=64M
 for a; do
   case $a in
-    big=* | entries=* | passes=* | mountproto=* | locks=*) eval "${a%%=*}=\${a#*=}" ;;
+    vers=* | big=* | entries=* | passes=* | mountproto=* | locks=* | copy=*) eval "${a%%=*}=\${a#*=}" ;;
     *) echo "workload.sh: unknown argument $a"; exit 2 ;;
   esac
 done
@@ -38,15 +47,23 @@ fails() {
 # same WHAT GOT WANT
 same() { [ "$2" = "$3" ] || fail "$1 is \"$2\", want \"$3\""; }
 
-begin "mount is NFSv3 over TCP, MOUNT over $mountproto"
-m=$(grep " $NFS_MNT nfs " /proc/mounts) || fail "no NFS mount at $NFS_MNT"
+if [ "$vers" = 3 ]; then
+  begin "mount is NFSv3 over TCP, MOUNT over $mountproto"
+  m=$(grep " $NFS_MNT nfs " /proc/mounts) || fail "no NFS mount at $NFS_MNT"
+else
+  begin "mount is NFSv$vers over TCP"
+  m=$(grep " $NFS_MNT nfs4 " /proc/mounts) || fail "no NFSv4 mount at $NFS_MNT"
+  m=$(echo "$m" | sed 's/ nfs4 / nfs /') # one pattern for the option checks below
+fi
 echo "$m"
-case ",${m#* nfs }," in *,vers=3,*) ;; *) fail "not vers=3" ;; esac
+case ",${m#* nfs }," in *,vers=$vers,*) ;; *) fail "not vers=$vers" ;; esac
 case ",${m#* nfs }," in *,proto=tcp,*) ;; *) fail "not proto=tcp" ;; esac
-case ",${m#* nfs }," in *,mountproto=$mountproto,*) ;; *) fail "not mountproto=$mountproto" ;; esac
+if [ "$vers" = 3 ]; then
+  case ",${m#* nfs }," in *,mountproto=$mountproto,*) ;; *) fail "not mountproto=$mountproto" ;; esac
+fi
 pass
 
-if [ "$mountproto" = udp ]; then
+if [ "$vers" = 3 ] && [ "$mountproto" = udp ]; then
   begin "NFSv3 over UDP"
   mkdir -p /mnt/udp
   o="vers=3,proto=udp,port=$NFS_PORT,mountport=${NFS_MOUNT_PORT:-$NFS_PORT},mountproto=udp,nolock"
@@ -120,8 +137,16 @@ mkdir "$W/empty" "$W/full"
 touch "$W/full/f"
 run mv -T "$W/r2/sub2" "$W/empty"
 same "directory renamed over an empty directory" "$(cat "$W/empty/deeper/x")" x
-fails "Directory not empty" mv -T "$W/empty" "$W/full"
-fails "Not a directory" mv -T "$W/empty" "$W/r2/t"
+if [ "$vers" = 3 ]; then
+  fails "Directory not empty" mv -T "$W/empty" "$W/full"
+  fails "Not a directory" mv -T "$W/empty" "$W/r2/t"
+else
+  # RENAME over a non-empty directory is NFS4ERR_EXIST in NFSv4 (RFC 8881
+  # §18.26.3). The type mismatch never reaches the server: the kernel's
+  # VFS refuses a directory over a file itself.
+  fails "File exists" mv -T "$W/empty" "$W/full"
+  fails "Not a directory" mv -T "$W/empty" "$W/r2/t"
+fi
 pass
 
 begin "hard links"
@@ -213,8 +238,49 @@ wait
 pass
 
 begin "sparse file"
-run "$P" sparse "$W/sparse"
+if [ "$vers" = 4.2 ]; then
+  # SEEK (RFC 7862 §15.11): SEEK_DATA/SEEK_HOLE must find the real extents.
+  run "$P" sparse "$W/sparse" exact
+else
+  run "$P" sparse "$W/sparse"
+fi
 pass
+
+if [ "$vers" = 4.2 ]; then
+  begin "fallocate (ALLOCATE) and hole punching (DEALLOCATE)"
+  f=$W/falloc
+  run "$P" fallocate "$f" 0 1M
+  same "size after fallocate 0+1M" "$(stat -c %s "$f")" 1048576
+  [ "$(stat -c %b "$f")" -ge 2048 ] || fail "fallocate 0+1M: only $(stat -c %b "$f") blocks of 512 bytes allocated"
+  same "non-zero bytes in the allocated range" "$(tr -d '\000' < "$f" | wc -c)" 0
+  # Keep a local copy of the data (tmpfs) to compare the kept ranges with.
+  dd if=/dev/urandom of=/tmp/falloc bs=64k count=16 2> /dev/null
+  dd if=/tmp/falloc of="$f" bs=64k conv=notrunc 2> /dev/null || fail "write over the allocated range"
+  sync
+  before=$(stat -c %b "$f")
+  run "$P" fallocate "$f" 256K 256K punch
+  same "size after punching 256K+256K" "$(stat -c %s "$f")" 1048576
+  [ "$(stat -c %b "$f")" -le $((before - 512)) ] ||
+    fail "punching 256 KiB left $(stat -c %b "$f") blocks allocated (was $before)"
+  echo 3 > /proc/sys/vm/drop_caches
+  same "first 256 KiB, kept" "$(head -c 262144 "$f" | md5sum)" "$(head -c 262144 /tmp/falloc | md5sum)"
+  same "non-zero bytes in the punched range" "$(dd if="$f" bs=64k skip=4 count=4 2> /dev/null | tr -d '\000' | wc -c)" 0
+  same "last 512 KiB, kept" "$(tail -c 524288 "$f" | md5sum)" "$(tail -c 524288 /tmp/falloc | md5sum)"
+  same "data/hole map (SEEK)" "$("$P" extents "$f" | sed -n 's/^nfsprobe extents: //p')" \
+    "data 0+262144 hole 262144+262144 data 524288+524288"
+  pass
+
+  begin "copy_file_range of $copy (COPY)"
+  run "$P" bigfile "$W/copy-src" "$copy"
+  run "$P" copyrange "$W/copy-src" "$W/copy-dst"
+  echo 3 > /proc/sys/vm/drop_caches
+  run "$P" verify "$W/copy-dst" "$copy"
+  pass
+
+  begin "user.* extended attributes (SETXATTR, GETXATTR, LISTXATTRS, REMOVEXATTR)"
+  run "$P" xattr "$W/xattrs"
+  pass
+fi
 
 begin "fcntl locks between two processes"
 if [ "$locks" = skip ]; then
@@ -237,8 +303,19 @@ else
   lk 0 "disjoint W 100-199 is granted" -start 100 -len 100
   lk 0 "R 300-309 is granted" -s -start 300 -len 10
   lk 1 "F_GETLK at byte 10 reports the holder" -test -start 10 -len 1
-  lk 1 "flock (a whole-file NLM lock on NFSv3) is denied" -flock
-  if [ -n "${NFS_NLM_PORT:-}" ]; then
+  lk 1 "flock (a whole-file NLM lock on NFSv3, a whole-file LOCK on NFSv4) is denied" -flock
+  if [ "$vers" != 3 ]; then
+    # NFSv4: LOCK answered NFS4ERR_DENIED; the client polls (1 s, 2 s, ...)
+    # since the server offers no CB_NOTIFY_LOCK (RFC 8881 §20.11).
+    nfslock -wait -start 0 -len 100 "$r" > /tmp/waiter &
+    sleep 2
+    touch /tmp/release
+    wait
+    sed 's/^/    /' /tmp/waiter
+    d=$(sed -n 's/.*: locked by pid [0-9]* in \([0-9.]*\)s$/\1/p' /tmp/waiter)
+    [ -n "$d" ] && awk -v d="$d" 'BEGIN {exit !(d < 15)}' ||
+      fail "F_SETLKW waiting on the holder was granted after ${d:-never}s"
+  elif [ -n "${NFS_NLM_PORT:-}" ]; then
     nfslock -wait -start 0 -len 100 "$r" > /tmp/waiter &
     sleep 2
     touch /tmp/release

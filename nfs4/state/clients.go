@@ -43,9 +43,10 @@ type client struct {
 	persisted       bool // a ClientRecord was handed out in Effects.Persist
 	cbDown          bool // the callback sender says the back channel fails
 
-	// Extension point (NFSv4.0, RFC 7530 §16.33/§16.34): a v40 field with
-	// the SETCLIENTID callback address and confirm verifier; the owner
-	// index and case table below are shared with SETCLIENTID.
+	// v40 is set on records made by SETCLIENTID (NFSv4.0, RFC 7530
+	// §16.33, clients40.go): callback address, confirm verifier, owner
+	// seqids. The owner index above is shared with EXCHANGE_ID.
+	v40 *client40
 }
 
 // ownerEntry indexes the records of one co_ownerid and keeps its history,
@@ -135,6 +136,7 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 	if a.Flags&^exchgidFlagsAllowed != 0 || len(a.Owner) == 0 || len(a.Owner) > nfs4xdr.NFS4_OPAQUE_LIMIT {
 		return ExchangeIDResult{}, errInval
 	}
+	defer m.flushEvents() // after the unlock
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -161,6 +163,7 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 		switch {
 		case conf.principal != a.Principal: // case 3
 			if conf.live > 0 || len(conf.sessions) > 0 {
+				m.noteEvent(ClientEvent{Kind: ClientInUse, Owner: a.Owner, Addr: a.Addr, Verifier: a.Verifier, Principal: a.Principal, ClientID: conf.id})
 				return ExchangeIDResult{}, errClidInuse
 			}
 		case conf.verifier == a.Verifier: // case 2
@@ -200,6 +203,7 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 	m.clients[c.id] = c
 	e.unconfirmed = c
 	e.history = appendBounded(e.history, VerifierEvent{Time: now, Verifier: a.Verifier, Addr: a.Addr, ClientID: c.id}, maxHistory)
+	m.noteNewRecord(c, conf)
 	return m.exchangeResult(c), OK
 }
 
@@ -288,6 +292,8 @@ func (m *Manager) destroyClient(c *client, eff *Effects) {
 	for _, s := range c.sessions {
 		m.removeSession(s)
 	}
+	m.dropClientDelegs(c) // deleg.go
+	m.forget40(c)         // NFSv4.0 owners' closed stateids (clients40.go)
 	for st := range c.stateids {
 		delete(m.stateids, st.other)
 	}

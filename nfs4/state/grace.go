@@ -88,7 +88,9 @@ func (m *Manager) checkNew() Status {
 // will be returned"). NFSv4.0 clients, which have no RECLAIM_COMPLETE,
 // will be exempt when they are added.
 func (m *Manager) checkNewLock(c *client) Status {
-	if !c.reclaimComplete {
+	// NFSv4.0 clients (c.v40) have no RECLAIM_COMPLETE (RFC 7530 §9.6.2):
+	// only the grace period itself holds their new locks back.
+	if !c.reclaimComplete && c.v40 == nil {
 		return errGrace
 	}
 	return m.checkNew()

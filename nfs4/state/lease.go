@@ -26,6 +26,8 @@ func (m *Manager) Tick() Effects {
 	if m.grace.active && !now.Before(m.grace.end) {
 		m.grace.finish(&eff)
 	}
+	m.tickDelegs(now) // unreturned recalls are revoked (deleg.go)
+	m.tick40(now)     // idle NFSv4.0 owners (clients40.go)
 	var courtesy []*client
 	for _, c := range m.clients {
 		if !m.expired(c, now) {

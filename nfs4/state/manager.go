@@ -27,6 +27,9 @@ type Manager struct {
 	conns       map[ConnID]map[*session]struct{}
 	stateids    map[[12]byte]*stateRec
 	grace       grace
+	deleg       delegTable // delegations (deleg.go)
+	events      eventQueue // for Options.OnClientEvent
+	v40         state40    // NFSv4.0 bookkeeping (clients40.go)
 }
 
 const (
@@ -151,6 +154,14 @@ func (m *Manager) lookupClient(id ClientID) (*client, Status) {
 	c := m.clients[id]
 	if c == nil {
 		return nil, errStaleClientID
+	}
+	// NFSv4.0 (RFC 7530 §9.5, §16.34.5): only a confirmed client ID may
+	// be used, and using it renews the lease (clients40.go).
+	if c.v40 != nil {
+		if !c.confirmed {
+			return nil, errStaleClientID
+		}
+		m.renew40(c)
 	}
 	return c, OK
 }

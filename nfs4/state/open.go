@@ -76,6 +76,12 @@ func (m *Manager) Open(a OpenArgs) (OpenResult, Effects, Status) {
 	}
 	self := lock.Owner{Kind: lock.NFS4, Client: c.lockKey, ID: string(a.Owner)}
 	var eff Effects
+	// Other clients' delegations come first: a write delegation conflicts
+	// with any open, a read delegation with opens for writing or with a
+	// deny (RFC 8881 §10.4.4; deleg.go).
+	if !m.delegsClear(c, a.File, access&lock.ShareWrite != 0 || deny != 0, false, now, &eff) {
+		return OpenResult{}, eff, errDelay
+	}
 	if st := m.share(a.File, self, access, deny, now, &eff); st != OK {
 		if st == errShareDenied && a.Reclaim {
 			st = errReclaimConflict
@@ -242,5 +248,9 @@ func (m *Manager) Close(id ClientID, file lock.FileKey, s Stateid) (Stateid, Eff
 	m.unlinkOpen(open)
 	m.forget(open)
 	open.client.live--
+	if open.client.v40 != nil {
+		// NFSv4.0: the open stateid with its seqid bumped (owners40.go).
+		return m.closed40(open), Effects{}, OK
+	}
 	return InvalidStateid, Effects{}, OK
 }

@@ -84,6 +84,7 @@ type CreateSessionResult struct {
 // limits; PERSIST and RDMA are never granted; CONN_BACK_CHAN is, and binds
 // Conn to both channels.
 func (m *Manager) CreateSession(a CreateSessionArgs) (CreateSessionResult, Effects, Status) {
+	defer m.flushEvents() // after the unlock
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -154,6 +155,7 @@ func (m *Manager) confirm(c *client, eff *Effects) {
 	e := m.owners[c.owner]
 	if old := e.confirmed; old != nil {
 		e.reboots++
+		m.noteReplaced(c, old)
 		m.destroyClient(old, eff)
 	}
 	c.confirmed = true

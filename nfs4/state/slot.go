@@ -194,8 +194,8 @@ func (m *Manager) statusFlags(c *client, s *session) uint32 {
 			f |= nfs4xdr.SEQ4_STATUS_EXPIRED_SOME_STATE_REVOKED
 		}
 	}
-	// Extension point: SEQ4_STATUS_RECALLABLE_STATE_REVOKED once
-	// delegations can be revoked, SEQ4_STATUS_ADMIN_STATE_REVOKED once
-	// single stateids can be revoked by the admin.
+	f |= m.delegStatusFlags(c) // SEQ4_STATUS_RECALLABLE_STATE_REVOKED (deleg.go)
+	// Extension point: SEQ4_STATUS_ADMIN_STATE_REVOKED once single
+	// stateids can be revoked by the admin.
 	return f
 }

@@ -18,6 +18,11 @@ type Snapshot struct {
 	InGrace   bool
 	GraceEnds time.Time // zero when there was no grace period
 	Clients   []ClientInfo
+	// Delegations lists live and revoked (not yet freed) delegations;
+	// DelegCounters counts grants, recalls, returns and revocations by
+	// export ID (deleg.go).
+	Delegations   []DelegInfo
+	DelegCounters map[uint32]DelegCounters
 }
 
 // LeaseState is where a client stands.
@@ -96,6 +101,7 @@ func (m *Manager) Snapshot() Snapshot {
 		s.Clients = append(s.Clients, m.clientInfo(c, now))
 	}
 	slices.SortFunc(s.Clients, func(a, b ClientInfo) int { return cmp.Compare(a.ClientID, b.ClientID) })
+	m.delegSnapshot(&s)
 	return s
 }
 

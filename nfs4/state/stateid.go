@@ -10,8 +10,7 @@ type stateKind uint8
 const (
 	kindOpen stateKind = 1 << iota
 	kindLock
-	// Extension point: kindDeleg for read and write delegations
-	// (RFC 8881 §10.2); CheckAccess and TestStateids already take a mask.
+	kindDeleg // read and write delegations (RFC 8881 §10.2, deleg.go)
 )
 
 // revocation says why a stateid no longer works (RFC 8881 §8.2.2).
@@ -21,6 +20,7 @@ const (
 	notRevoked     revocation = iota
 	revokedExpired            // freed for a conflict while its client was a courtesy client: NFS4ERR_EXPIRED
 	revokedAdmin              // NFS4ERR_ADMIN_REVOKED; extension point for the admin
+	revokedDeleg              // a delegation not returned after recall: NFS4ERR_DELEG_REVOKED (deleg.go)
 )
 
 // stateRec is one stateid: an open (one per open-owner and file, RFC 8881
@@ -48,6 +48,9 @@ type stateRec struct {
 	// lock stateids
 	lo   *lockOwner
 	open *stateRec
+
+	// delegation stateids (access is ShareRead or ShareBoth)
+	dl *delegation
 
 	// Extension point (NFSv4.0): open-owner and lock-owner seqids and the
 	// last reply for replay live on openOwner/lockOwner, not here.
@@ -125,14 +128,21 @@ func (m *Manager) lookupState(c *client, s Stateid, file lock.FileKey, kinds sta
 		return nil, errStaleStateid
 	}
 	st := m.stateids[s.Other]
-	if st == nil || st.client != c {
+	// NFSv4.0 compounds have no client of their own (no SEQUENCE): the
+	// caller passes none (ClientID 0) and the stateid names its client,
+	// which must be an NFSv4.0 one. Their use of a stateid renews the
+	// lease (RFC 7530 §9.5; clients40.go).
+	if st == nil || (st.client != c && (c != nil || st.client.v40 == nil)) {
 		return nil, errBadStateid
 	}
+	m.renew40(st.client)
 	switch st.revoked {
 	case revokedExpired:
 		return nil, errExpired
 	case revokedAdmin:
 		return nil, errAdminRevoked
+	case revokedDeleg:
+		return nil, errDelegRevoked
 	}
 	if st.kind&kinds == 0 || (file != "" && st.file != file) {
 		return nil, errBadStateid
@@ -194,11 +204,16 @@ func (m *Manager) CheckAccess(id ClientID, file lock.FileKey, s Stateid, want lo
 		if !m.clearShares(file, nil, acc, lock.ShareNone, now, &eff) {
 			return eff, errLocked
 		}
+		// I/O without an open recalls other clients' delegations it
+		// conflicts with (RFC 8881 §10.4.4; deleg.go).
+		if !m.delegsClear(c, file, want&lock.ShareWrite != 0, false, now, &eff) {
+			return eff, errDelay
+		}
 		return eff, OK
 	case s.IsSpecial():
 		return Effects{}, errBadStateid
 	}
-	st, status := m.lookupState(c, s, file, kindOpen|kindLock)
+	st, status := m.lookupState(c, s, file, kindOpen|kindLock|kindDeleg)
 	if status != OK {
 		return Effects{}, status
 	}
@@ -216,7 +231,7 @@ func (m *Manager) TestStateids(id ClientID, ids []Stateid) []Status {
 	c := m.clients[id]
 	out := make([]Status, len(ids))
 	for i, s := range ids {
-		_, out[i] = m.lookupState(c, s, "", kindOpen|kindLock)
+		_, out[i] = m.lookupState(c, s, "", kindOpen|kindLock|kindDeleg)
 	}
 	return out
 }
@@ -238,6 +253,9 @@ func (m *Manager) FreeStateid(id ClientID, s Stateid) (Effects, Status) {
 	st := m.stateids[s.Other]
 	if st == nil || st.client != c {
 		return Effects{}, errBadStateid
+	}
+	if st.kind == kindDeleg {
+		return Effects{}, m.freeDeleg(st, s) // deleg.go
 	}
 	if st.revoked != notRevoked {
 		m.forget(st)

@@ -35,6 +35,7 @@ const (
 	errEncrAlgUnsupp   = nfs4xdr.NFS4ERR_ENCR_ALG_UNSUPP
 	errServerFault     = nfs4xdr.NFS4ERR_SERVERFAULT
 	errReclaimConflict = nfs4xdr.NFS4ERR_RECLAIM_CONFLICT
+	errDelegRevoked    = nfs4xdr.NFS4ERR_DELEG_REVOKED
 )
 
 // errResource is what running out of a per-client allowance answers. NFSv4.1

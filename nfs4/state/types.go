@@ -103,13 +103,14 @@ type Effects struct {
 	// Woken lists NLM requests granted because NFSv4 locks went away: hand
 	// them to nlm.Server.Wake so it sends NLM_GRANTED.
 	Woken []*lock.Waiter
-	// Extension point: callbacks to send (CB_RECALL, CB_NOTIFY_LOCK) will
-	// be listed here once delegations exist.
+	// Recalls are CB_RECALLs to send, each from a goroutine of the
+	// caller's, never on the request path (deleg.go).
+	Recalls []Recall
 }
 
 // Empty reports whether there is nothing to do.
 func (e Effects) Empty() bool {
-	return len(e.Remove) == 0 && len(e.Persist) == 0 && len(e.Woken) == 0
+	return len(e.Remove) == 0 && len(e.Persist) == 0 && len(e.Woken) == 0 && len(e.Recalls) == 0
 }
 
 // Options configure a Manager. The zero value works.
@@ -156,6 +157,16 @@ type Options struct {
 	// PreviousClients are the records the recovery store held at start:
 	// the clients allowed to reclaim during the grace period.
 	PreviousClients []ClientRecord
+	// NoDelegations turns delegations off (RFC 8881 §10.2: a server
+	// need not grant any); SetDelegations changes it at run time.
+	// DelegCooldown is how long after a recall a file gets no new
+	// delegation; zero means 10s (deleg.go).
+	NoDelegations bool
+	DelegCooldown time.Duration
+	// OnClientEvent, when set, hears of client records made, replaced
+	// and refused (events.go), in order, after the Manager's lock is
+	// released. It must not call the Manager.
+	OnClientEvent func(ClientEvent)
 }
 
 // Special stateids (RFC 8881 §8.2.3).

@@ -1,0 +1,384 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"sync"
+	"syscall"
+)
+
+// File is an open file of a Client. ReadAt and WriteAt split large
+// requests into READs and WRITEs of the server's transfer size and keep
+// up to Options.MaxInFlight of them in flight at once; writes are UNSTABLE
+// and made durable by Sync and Close (COMMIT, resending what a server
+// restart lost). A File is safe for concurrent use; Read, Write and Seek
+// share one offset, ReadAt and WriteAt do not touch it.
+//
+// The io methods (Read, Write, ReadAt, WriteAt, Close, Sync) use
+// context.Background(); the *Context variants take a context.
+type File struct {
+	c      *Client
+	name   string
+	h      handle // nil for a directory
+	flag   int
+	dir    *FileInfo
+	mu     sync.Mutex
+	offset int64
+	ents   []fs.DirEntry // directory entries not yet returned
+	listed bool
+	closed bool
+}
+
+// OpenFile opens name with os.OpenFile's flags (O_RDONLY, O_WRONLY,
+// O_RDWR, O_CREATE, O_EXCL, O_TRUNC, O_APPEND) and permission bits for a
+// created file. A directory opens for ReadDir only.
+func (c *Client) OpenFile(ctx context.Context, name string, flag int, perm fs.FileMode) (*File, error) {
+	p, err := clean("open", name)
+	if err != nil {
+		return nil, err
+	}
+	f := &File{c: c, name: name, flag: flag}
+	if p == "" {
+		fi, err := c.b.stat(ctx, p)
+		if err != nil {
+			return nil, pathErr("open", name, err)
+		}
+		f.dir = fi
+		return f, nil
+	}
+	h, fi, err := c.b.open(ctx, p, flag, perm)
+	if errors.Is(err, syscall.EISDIR) && flag&(os.O_WRONLY|os.O_RDWR|os.O_CREATE) == 0 {
+		fi, err = c.b.stat(ctx, p)
+		if err == nil {
+			f.dir = fi
+			return f, nil
+		}
+	}
+	if err != nil {
+		return nil, pathErr("open", name, err)
+	}
+	if fi.IsDir() {
+		h.close(ctx)
+		if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+			return nil, pathErr("open", name, syscall.EISDIR)
+		}
+		f.dir = fi
+		return f, nil
+	}
+	f.h = h
+	return f, nil
+}
+
+// Create creates or truncates name for writing, like os.Create.
+func (c *Client) Create(ctx context.Context, name string) (*File, error) {
+	return c.OpenFile(ctx, name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o666)
+}
+
+// Name returns the name the file was opened with.
+func (f *File) Name() string { return f.name }
+
+func (f *File) check(op string) error {
+	f.mu.Lock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
+		return &fs.PathError{Op: op, Path: f.name, Err: fs.ErrClosed}
+	}
+	if f.h == nil {
+		return &fs.PathError{Op: op, Path: f.name, Err: syscall.EISDIR}
+	}
+	return nil
+}
+
+// parallel runs fn on the chunks of [off, off+len(p)) of at most size
+// bytes, MaxInFlight at a time, and returns each chunk's result.
+func (f *File) parallel(ctx context.Context, p []byte, off int64, size int, fn func(ctx context.Context, p []byte, off int64) (int, bool, error)) (n int, err error) {
+	type result struct {
+		n   int
+		eof bool
+		err error
+	}
+	chunks := (len(p) + size - 1) / size
+	res := make([]result, chunks)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sem := make(chan struct{}, f.c.maxInFlight)
+	var wg sync.WaitGroup
+	for i := range chunks {
+		lo := i * size
+		hi := min(lo+size, len(p))
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			res[i].err = ctx.Err()
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			n, eof, err := fn(ctx, p[lo:hi], off+int64(lo))
+			res[i] = result{n, eof, err}
+			if err != nil || eof {
+				cancel() // later chunks are useless
+			}
+		}()
+	}
+	wg.Wait()
+	// The bytes that count are the contiguous ones from the start.
+	for i, r := range res {
+		n += r.n
+		if r.err != nil {
+			return n, r.err
+		}
+		if r.eof || r.n < min(size, len(p)-i*size) {
+			return n, io.EOF
+		}
+	}
+	return n, nil
+}
+
+// ReadAtContext reads len(p) bytes at off; fewer only at the end of the
+// file (io.EOF) or on error.
+func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if err := f.check("read"); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	rsize, _ := f.c.b.ioSizes()
+	n, err := f.parallel(ctx, p, off, rsize, func(ctx context.Context, p []byte, off int64) (int, bool, error) {
+		// A READ may return less than asked (RFC 1813 §3.3.6); go on
+		// until the chunk is full or the file ends.
+		done := 0
+		for done < len(p) {
+			n, eof, err := f.h.readAt(ctx, p[done:], off+int64(done))
+			done += n
+			if err != nil || eof || n == 0 {
+				return done, eof || n == 0, err
+			}
+		}
+		return done, false, nil
+	})
+	if err != nil && err != io.EOF {
+		err = &fs.PathError{Op: "read", Path: f.name, Err: err}
+	}
+	return n, err
+}
+
+// ReadAt implements io.ReaderAt.
+func (f *File) ReadAt(p []byte, off int64) (int, error) {
+	return f.ReadAtContext(context.Background(), p, off)
+}
+
+// WriteAtContext writes p at off.
+func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
+	if err := f.check("write"); err != nil {
+		return 0, err
+	}
+	_, wsize := f.c.b.ioSizes()
+	n, err := f.parallel(ctx, p, off, wsize, func(ctx context.Context, p []byte, off int64) (int, bool, error) {
+		if err := f.h.writeAt(ctx, p, off); err != nil {
+			return 0, false, err
+		}
+		return len(p), false, nil
+	})
+	if err != nil {
+		err = &fs.PathError{Op: "write", Path: f.name, Err: err}
+	}
+	return n, err
+}
+
+// WriteAt implements io.WriterAt.
+func (f *File) WriteAt(p []byte, off int64) (int, error) {
+	return f.WriteAtContext(context.Background(), p, off)
+}
+
+// Read implements io.Reader at the file's offset.
+func (f *File) Read(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n, err := f.ReadAtContext(context.Background(), p, f.offset)
+	f.offset += int64(n)
+	if err == io.EOF && n > 0 {
+		err = nil
+	}
+	return n, err
+}
+
+// Write implements io.Writer at the file's offset (at the end with
+// O_APPEND).
+func (f *File) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.flag&os.O_APPEND != 0 && f.h != nil {
+		fi, err := f.h.stat(context.Background())
+		if err != nil {
+			return 0, &fs.PathError{Op: "write", Path: f.name, Err: err}
+		}
+		f.offset = fi.Size()
+	}
+	n, err := f.WriteAtContext(context.Background(), p, f.offset)
+	f.offset += int64(n)
+	return n, err
+}
+
+// Seek implements io.Seeker.
+func (f *File) Seek(offset int64, whence int) (int64, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += f.offset
+	case io.SeekEnd:
+		fi, err := f.StatContext(context.Background())
+		if err != nil {
+			return 0, err
+		}
+		offset += fi.Size()
+	default:
+		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
+	}
+	if offset < 0 {
+		return 0, &fs.PathError{Op: "seek", Path: f.name, Err: fs.ErrInvalid}
+	}
+	f.offset = offset
+	return offset, nil
+}
+
+// StatContext returns the file's current attributes.
+func (f *File) StatContext(ctx context.Context) (*FileInfo, error) {
+	if f.h == nil {
+		return f.dir, nil
+	}
+	fi, err := f.h.stat(ctx)
+	if err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: f.name, Err: err}
+	}
+	fi.name = path.Base(f.name)
+	return fi, nil
+}
+
+// Stat implements fs.File.
+func (f *File) Stat() (fs.FileInfo, error) {
+	fi, err := f.StatContext(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	return fi, nil
+}
+
+// SyncContext commits the file's writes to stable storage.
+func (f *File) SyncContext(ctx context.Context) error {
+	if err := f.check("sync"); err != nil {
+		return err
+	}
+	if err := f.h.sync(ctx); err != nil {
+		return &fs.PathError{Op: "sync", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// Sync is SyncContext with context.Background().
+func (f *File) Sync() error { return f.SyncContext(context.Background()) }
+
+// Truncate changes the file's size.
+func (f *File) Truncate(ctx context.Context, size int64) error {
+	if err := f.check("truncate"); err != nil {
+		return err
+	}
+	if err := f.h.truncate(ctx, size); err != nil {
+		return &fs.PathError{Op: "truncate", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// Lock takes a byte-range lock on [off, off+length) (length 0: to the end
+// of the file), exclusive if write, without waiting: a conflicting lock is
+// an error matching syscall.EAGAIN. Over NFSv3 this is NLM; a blocking
+// NLM lock would need a callback listener, which the client does not run.
+func (f *File) Lock(ctx context.Context, write bool, off, length int64) error {
+	if err := f.check("lock"); err != nil {
+		return err
+	}
+	if err := f.h.lock(ctx, write, off, length); err != nil {
+		return &fs.PathError{Op: "lock", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// Unlock releases a byte-range lock.
+func (f *File) Unlock(ctx context.Context, off, length int64) error {
+	if err := f.check("unlock"); err != nil {
+		return err
+	}
+	if err := f.h.unlock(ctx, off, length); err != nil {
+		return &fs.PathError{Op: "unlock", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// CloseContext commits the file's writes and closes it.
+func (f *File) CloseContext(ctx context.Context) error {
+	f.mu.Lock()
+	if f.closed {
+		f.mu.Unlock()
+		return &fs.PathError{Op: "close", Path: f.name, Err: fs.ErrClosed}
+	}
+	f.closed = true
+	f.mu.Unlock()
+	if f.h == nil {
+		return nil
+	}
+	if err := f.h.close(ctx); err != nil {
+		return &fs.PathError{Op: "close", Path: f.name, Err: err}
+	}
+	return nil
+}
+
+// Close implements io.Closer.
+func (f *File) Close() error { return f.CloseContext(context.Background()) }
+
+// ReadDir implements fs.ReadDirFile for a directory.
+func (f *File) ReadDir(n int) ([]fs.DirEntry, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dir == nil {
+		return nil, &fs.PathError{Op: "readdir", Path: f.name, Err: syscall.ENOTDIR}
+	}
+	if !f.listed {
+		ents, err := f.c.ReadDirContext(context.Background(), f.name)
+		if err != nil {
+			return nil, err
+		}
+		f.ents, f.listed = ents, true
+	}
+	if n <= 0 {
+		out := f.ents
+		f.ents = nil
+		return out, nil
+	}
+	if len(f.ents) == 0 {
+		return nil, io.EOF
+	}
+	n = min(n, len(f.ents))
+	out := f.ents[:n]
+	f.ents = f.ents[n:]
+	return out, nil
+}
+
+var (
+	_ fs.ReadDirFile     = (*File)(nil)
+	_ io.ReaderAt        = (*File)(nil)
+	_ io.WriterAt        = (*File)(nil)
+	_ io.ReadWriteSeeker = (*File)(nil)
+	_ fs.FS              = (*Client)(nil)
+	_ fs.ReadDirFS       = (*Client)(nil)
+	_ fs.StatFS          = (*Client)(nil)
+)

@@ -1,0 +1,212 @@
+package nfs4
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	x "github.com/gonfs/gonfs/proto/nfs4xdr"
+	"github.com/gonfs/gonfs/sunrpc"
+)
+
+// outcome is what one transmission of a COMPOUND came to.
+type outcome struct {
+	res *x.COMPOUND4res
+	err error
+}
+
+// send runs ops behind a SEQUENCE on slot of s, owning the slot until the
+// reply: it releases it, with the sequence id advanced when the server
+// processed the SEQUENCE, or drops it when the session is gone. A
+// connection that fails is replaced and the same request, same slot and
+// sequence id, is sent again (RFC 8881 §2.10.6.2: the reply cache answers
+// it if the server executed it already).
+func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
+	args := x.COMPOUND4args{Minorversion: c.opts.Minor, Argarray: make([]x.NfsArgop4, 0, len(ops)+1)}
+	args.Argarray = append(args.Argarray, x.NfsArgop4{Argop: x.OP_SEQUENCE, Opsequence: &x.SEQUENCE4args{
+		SaSessionid: s.id, SaSequenceid: s.seq[slot], SaSlotid: x.Slotid4(slot), SaHighestSlotid: s.highest,
+	}})
+	args.Argarray = append(args.Argarray, ops...)
+	for {
+		rpc, gen, err := c.conn()
+		if err != nil {
+			return outcome{err: err}
+		}
+		res := new(x.COMPOUND4res)
+		// Not the caller's context: the slot's fate must be learnt even
+		// if the caller gives up (see Compound).
+		err = rpc.Call(context.Background(), x.NFS4_PROGRAM, x.NFS_V4, x.NFSPROC4_COMPOUND, &args, res)
+		if err != nil {
+			if isTransport(err) {
+				if rerr := c.reconnect(gen); rerr == nil {
+					continue
+				}
+			}
+			s.release(slot)
+			return outcome{err: err}
+		}
+		c.lastReply.Store(time.Now().UnixNano())
+		if len(res.Resarray) == 0 || res.Resarray[0].Resop != x.OP_SEQUENCE {
+			s.release(slot)
+			return outcome{res: res}
+		}
+		switch res.Resarray[0].Opsequence.SrStatus {
+		case x.NFS4_OK:
+			s.seq[slot]++
+			s.release(slot)
+		case x.NFS4ERR_BADSESSION, x.NFS4ERR_DEADSESSION:
+			// The slot table died with the session.
+		default:
+			s.release(slot)
+		}
+		return outcome{res: res}
+	}
+}
+
+// once sends ops once on the current session and returns the raw reply.
+func (c *Client) once(ctx context.Context, ops []x.NfsArgop4) (*x.COMPOUND4res, *session, uint64, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, nil, 0, ErrClosed
+	}
+	s, epoch := c.sess, c.epoch
+	c.mu.Unlock()
+	slot, err := s.acquire(ctx)
+	if err != nil {
+		return nil, s, epoch, err
+	}
+	done := make(chan outcome, 1)
+	go func() { done <- c.send(s, slot, ops) }()
+	select {
+	case o := <-done:
+		return o.res, s, epoch, o.err
+	case <-ctx.Done():
+		return nil, s, epoch, ctx.Err()
+	}
+}
+
+// seqStatus returns the status of the SEQUENCE in res, if it is there.
+func seqStatus(res *x.COMPOUND4res) (x.Nfsstat4, bool) {
+	if len(res.Resarray) == 0 || res.Resarray[0].Resop != x.OP_SEQUENCE {
+		return 0, false
+	}
+	return res.Resarray[0].Opsequence.SrStatus, true
+}
+
+// result turns a reply into the results of the caller's ops and the error
+// of the op that failed.
+func result(res *x.COMPOUND4res) ([]x.NfsResop4, error) {
+	if res.Status == x.NFS4_OK {
+		return res.Resarray[1:], nil
+	}
+	st, ok := seqStatus(res)
+	if !ok {
+		return nil, &Error{Op: x.OP_SEQUENCE, Status: res.Status}
+	}
+	if st != x.NFS4_OK {
+		return nil, &Error{Op: x.OP_SEQUENCE, Status: st}
+	}
+	last := res.Resarray[len(res.Resarray)-1]
+	return res.Resarray[1:], &Error{Op: last.Resop, Status: res.Status}
+}
+
+// compoundOnce sends ops once, without recovery (recovery itself uses it).
+func (c *Client) compoundOnce(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsResop4, error) {
+	res, _, _, err := c.once(ctx, ops)
+	if err != nil {
+		return nil, err
+	}
+	return result(res)
+}
+
+// Compound sends ops behind a SEQUENCE and returns their results (without
+// SEQUENCE's). If an op fails, the results up to it are returned with an
+// *Error naming it.
+//
+// Recovery happens here: a dead session (NFS4ERR_BADSESSION,
+// DEADSESSION) is replaced by a new one, and a lost client ID
+// (STALE_CLIENTID, or CREATE_SESSION refused after a server restart) by a
+// new client ID whose opens are reclaimed (RFC 8881 §8.4.2.1); then ops
+// are sent again. DELAY and GRACE are retried with a growing pause.
+// Stateids the caller put in ops may be stale after recovery; the Open
+// methods refresh theirs.
+//
+// If ctx ends first, Compound returns ctx.Err() while the request already
+// sent completes in the background, so that its slot's sequence stays
+// right.
+func (c *Client) Compound(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsResop4, error) {
+	wait := 50 * time.Millisecond
+	for {
+		res, s, epoch, err := c.once(ctx, ops)
+		if err != nil {
+			return nil, err
+		}
+		st := res.Status
+		if sst, ok := seqStatus(res); ok && sst != x.NFS4_OK {
+			st = sst
+		}
+		switch st {
+		case x.NFS4ERR_BADSESSION, x.NFS4ERR_DEADSESSION:
+			if err := c.recoverSession(ctx, s); err != nil {
+				return nil, err
+			}
+			continue
+		case x.NFS4ERR_STALE_CLIENTID, x.NFS4ERR_EXPIRED:
+			if err := c.recoverClient(ctx, epoch); err != nil {
+				return nil, err
+			}
+			continue
+		case x.NFS4ERR_DELAY, x.NFS4ERR_GRACE:
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(wait):
+			}
+			wait = min(2*wait, 2*time.Second)
+			continue
+		}
+		return result(res)
+	}
+}
+
+// recoverSession replaces session s after the server said it is gone
+// (RFC 8881 §2.10.13.1); if the client ID is gone too, the whole client.
+func (c *Client) recoverSession(ctx context.Context, s *session) error {
+	c.recoverMu.Lock()
+	defer c.recoverMu.Unlock()
+	c.mu.Lock()
+	cur := c.sess
+	c.mu.Unlock()
+	if cur != s {
+		return nil // recovered already
+	}
+	c.log.Info("nfs4: session lost; creating a new one")
+	err := c.createSession(ctx)
+	var e *Error
+	if errors.As(err, &e) && (e.Status == x.NFS4ERR_STALE_CLIENTID || e.Status == x.NFS4ERR_EXPIRED) {
+		c.log.Info("nfs4: client ID lost; establishing a new one")
+		return c.newClient(ctx, true)
+	}
+	return err
+}
+
+// recoverClient replaces the client ID of the given epoch (RFC 8881
+// §8.4.2: the server restarted or expired the lease) and reclaims opens.
+func (c *Client) recoverClient(ctx context.Context, epoch uint64) error {
+	c.recoverMu.Lock()
+	defer c.recoverMu.Unlock()
+	c.mu.Lock()
+	cur := c.epoch
+	c.mu.Unlock()
+	if cur != epoch {
+		return nil
+	}
+	c.log.Info("nfs4: client ID lost; establishing a new one")
+	return c.newClient(ctx, true)
+}
+
+// isConnErr reports a call that failed because the client is closed.
+func isConnErr(err error) bool {
+	return errors.Is(err, ErrClosed) || errors.Is(err, sunrpc.ErrClientClosed)
+}

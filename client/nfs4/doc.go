@@ -1,0 +1,40 @@
+// Package nfs4 is the raw NFSv4.1 and 4.2 client (RFC 8881, RFC 7862,
+// RFC 8276) that package client builds its friendly API on.
+//
+// It owns the client's protocol state: the client owner and client ID
+// (EXCHANGE_ID), the session and its slot table (CREATE_SESSION,
+// SEQUENCE), lease renewal, the backchannel, open and lock stateids, and
+// recovery:
+//
+//   - Client owner: unique per machine, process and Client by default
+//     (/etc/machine-id or a random id persisted in the user's cache
+//     directory, the pid, a per-process random nonce and a counter), never
+//     the hostname alone, so that containers sharing a hostname, or two
+//     Clients in one process, never take over each other's state
+//     (RFC 8881 §2.4). Options.Owner overrides it.
+//   - Slots: every COMPOUND starts with SEQUENCE on a free slot; as many
+//     COMPOUNDs run at once as the server granted slots (§2.10.6). The
+//     goroutine that sent a request owns its slot until the reply arrives,
+//     even if the caller's context ends, so the slot's sequence id never
+//     goes wrong.
+//   - Connection loss: the connection is replaced, bound to the session
+//     (BIND_CONN_TO_SESSION, §18.34) and every request in flight is sent
+//     again with its slot and sequence id; the server's reply cache makes
+//     the replay exactly-once (§2.10.6.2).
+//   - NFS4ERR_BADSESSION / DEADSESSION: a new session (§2.10.13.1).
+//   - NFS4ERR_STALE_CLIENTID / EXPIRED, or a server restart: a new client
+//     ID; opens are reclaimed with CLAIM_PREVIOUS during the server's grace
+//     period (§8.4.2.1), then RECLAIM_COMPLETE; an open that cannot be
+//     reclaimed is opened again by handle (CLAIM_FH) on next use. Byte-range
+//     locks are not reclaimed: they are lost with the client ID.
+//   - Lease: a SEQUENCE-only COMPOUND whenever a third of the lease passed
+//     without a reply (§8.3).
+//   - Backchannel: the TCP connection carries it (CREATE_SESSION4_FLAG_
+//     CONN_BACK_CHAN); CB_NULL, CB_SEQUENCE and CB_RECALL are answered.
+//     OPEN asks for no delegation (OPEN4_SHARE_ACCESS_WANT_NO_DELEG); one
+//     granted or recalled anyway is returned at once.
+//
+// Concurrency: a Client and an Open are safe for concurrent use. One
+// recovery runs at a time (recoverMu); calls that meet the same failure
+// wait for it and then retry.
+package nfs4
