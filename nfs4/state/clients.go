@@ -166,6 +166,13 @@ func (m *Manager) ExchangeID(a ExchangeIDArgs) (ExchangeIDResult, Status) {
 				m.noteEvent(ClientEvent{Kind: ClientInUse, Owner: a.Owner, Addr: a.Addr, Verifier: a.Verifier, Principal: a.Principal, ClientID: conf.id})
 				return ExchangeIDResult{}, errClidInuse
 			}
+			// Without state the old record is replaced at once, as knfsd
+			// expires it: its client ID is stale from now on (pynfs
+			// EID5e). It holds nothing to release; its recovery record,
+			// if any, is overwritten when the new client completes.
+			var none Effects
+			m.destroyClient(conf, &none)
+			e = m.owners[owner]
 		case conf.verifier == a.Verifier: // case 2
 			conf.noteAddr(a.Addr)
 			return m.exchangeResult(conf), OK

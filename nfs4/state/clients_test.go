@@ -157,3 +157,20 @@ func TestDestroyClientID(t *testing.T) {
 	_, st = e.m.DestroyClientID(ClientID(epoch-1)<<32 | 1)
 	wantStatus(t, "earlier boot", st, errStaleClientID)
 }
+
+// RFC 8881 §18.35.5 case 3 without state: the record of another principal
+// is replaced at once, so the old client ID is stale (pynfs EID5e).
+func TestExchangeIDCase3ReplacesAtOnce(t *testing.T) {
+	e := newEnv(t)
+	old := e.exchange("shared", verf(1), "sys:0")
+	cs, _ := e.createSession(old, "sys:0")
+	if st := e.m.DestroySession(cs.SessionID); st != OK {
+		t.Fatal(st)
+	}
+	nw := e.exchange("shared", verf(2), "sys:1000")
+	if nw.ClientID == old.ClientID {
+		t.Fatal("record not replaced")
+	}
+	_, _, st := e.m.CreateSession(CreateSessionArgs{ClientID: old.ClientID, Sequence: old.SequenceID + 1, Fore: fore, Back: fore, Principal: "sys:0", Conn: 1})
+	wantStatus(t, "CREATE_SESSION of the replaced client", st, errStaleClientID)
+}
