@@ -188,7 +188,9 @@ func TestOwnerCollisionGanesha(t *testing.T) {
 	}
 	script := filepath.Join(filepath.Dir(labVM), "peers", "ganesha.sh")
 	cmd := exec.Command("unshare", "--mount", "--propagation", "private", "bash", "-c",
-		`mount -t tmpfs r /run && exec "$0" "$1"`, script, export)
+		// As ganesha.sh's header says: ganesha resolves its bind address
+		// with AI_ADDRCONFIG, which wants a non-loopback address (fd00::1).
+		`ip -6 addr add fd00::1/128 dev lo 2>/dev/null; mount -t tmpfs r /run && exec "$0" "$1"`, script, export)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logf, err := os.Create(filepath.Join(dir, "ganesha.out"))
 	if err != nil {
