@@ -5,6 +5,7 @@ import (
 	"github.com/gonfs/gonfs/debuglog"
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/nfs4/state"
 	"github.com/gonfs/gonfs/stats"
 )
@@ -20,6 +21,9 @@ type Backend interface {
 	Locks() *lock.Table
 	// NLMHosts lists the NFSv3 clients the lock manager monitors.
 	NLMHosts() []NLMHost
+	// Collisions lists what the client-owner collision detector found
+	// (nil when NFSv4 is not served).
+	Collisions() []collide.Finding
 	// InFlight lists the calls running now.
 	InFlight() []InFlight
 	// Stats is the server's statistics.

@@ -130,6 +130,7 @@ func clientsReply(b Backend) ClientsReply {
 		}
 	}
 	r.NLM = NLMInfo{Hosts: b.NLMHosts(), Table: b.Locks().Stats()}
+	r.Findings = b.Collisions()
 	return r
 }
 

@@ -7,6 +7,7 @@ import (
 	"github.com/gonfs/gonfs/capture"
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/stats"
 )
 
@@ -77,6 +78,9 @@ type RuleView struct {
 type ClientsReply struct {
 	NFS4 NFS4Info `json:"nfs4"`
 	NLM  NLMInfo  `json:"nlm"`
+	// Findings are client-owner collisions and restart series, newest
+	// first (package nfs4/collide).
+	Findings []collide.Finding `json:"findings,omitempty"`
 }
 
 // NFS4Info is the NFSv4 state's summary and its clients.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/gonfs/gonfs/nfs4/collide"
 )
 
 // Render writes a reply's data for people: a table per command. cmd is
@@ -127,6 +129,13 @@ func renderClients(w io.Writer, r *ClientsReply) {
 				}
 			}
 		}
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintf(w, "\nClient-owner findings: %d\n", len(r.Findings))
+		for _, f := range r.Findings {
+			fmt.Fprintf(w, "  %s\n", f.Summary())
+		}
+		fmt.Fprintf(w, "  fix: %s\n", collide.Fix)
 	}
 	fmt.Fprintf(w, "\nNLM hosts (monitored): %d\n", len(r.NLM.Hosts))
 	if len(r.NLM.Hosts) > 0 {

@@ -17,6 +17,7 @@ import (
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
+	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/nfs4/recovery"
 	"github.com/gonfs/gonfs/nfs4/state"
 	"github.com/gonfs/gonfs/stats"
@@ -103,6 +104,8 @@ func (b adminBackend) Capture() *capture.Switch        { return &b.s.adm.capture
 // <state>/nsm/sm, one JSON file per client, to notify them after a
 // restart (as statd's /var/lib/nfs/statd/sm). nlm offers no listing API;
 // this reads its documented on-disk records instead.
+func (b adminBackend) Collisions() []collide.Finding { return b.s.collisions.Findings() }
+
 func (b adminBackend) NLMHosts() []admin.NLMHost {
 	dir := filepath.Join(b.s.opts.StateDir, "nsm", "sm")
 	ents, err := os.ReadDir(dir)
