@@ -43,6 +43,11 @@ type callbacks struct {
 type cbSlot struct {
 	mu  sync.Mutex
 	seq uint32 // the sequence ID of the last request the client answered
+	// minor is the minor version of the CREATE_SESSION that made the
+	// session: CB_COMPOUND carries it, since a client answers callbacks
+	// of another minor version NFS4ERR_MINOR_VERS_MISMATCH (RFC 8881
+	// §20.9.3, RFC 7862 §1.4). Zero (unknown) means 1.
+	minor uint32
 }
 
 func (cb *callbacks) init(s *Server, timeout time.Duration) {
@@ -62,6 +67,14 @@ func (cb *callbacks) slot(id state.SessionID) *cbSlot {
 		cb.slots[id] = sl
 	}
 	return sl
+}
+
+// setMinor records the minor version of a new session's callbacks.
+func (cb *callbacks) setMinor(id state.SessionID, minor uint32) {
+	sl := cb.slot(id)
+	sl.mu.Lock()
+	sl.minor = minor
+	sl.mu.Unlock()
 }
 
 // forget drops a destroyed session's slot.
@@ -159,7 +172,8 @@ func (cb *callbacks) send(ctx context.Context, id state.ClientID, ops []nfs4xdr.
 		CsaSessionid:  nfs4xdr.Sessionid4(bc.SessionID),
 		CsaSequenceid: nfs4xdr.Sequenceid4(sl.seq + 1),
 	}}
-	args := nfs4xdr.CB_COMPOUND4args{Minorversion: 1, Argarray: append([]nfs4xdr.NfsCbArgop4{seqArg}, ops...)}
+	minor := max(sl.minor, 1)
+	args := nfs4xdr.CB_COMPOUND4args{Minorversion: minor, Argarray: append([]nfs4xdr.NfsCbArgop4{seqArg}, ops...)}
 	var res nfs4xdr.CB_COMPOUND4res
 	ctx, cancel := context.WithTimeout(ctx, cb.timeout)
 	defer cancel()

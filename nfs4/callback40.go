@@ -52,7 +52,13 @@ func (cb *callbacks) dial40(ctx context.Context, path state.Callback40) (*sunrpc
 func (cb *callbacks) probe40(id state.ClientID) {
 	cb.s.spawn(func(ctx context.Context) {
 		path, ok := cb.s.state.Callback40(id)
-		if !ok {
+		switch {
+		case !ok:
+			return
+		case path.Addr == "":
+			// No callbacks (pynfs names 0.0.0.0.0.0 for that): the
+			// path stays down, nothing to try or to log.
+			cb.s.state.SetCallbackDown(id, true)
 			return
 		}
 		ctx, cancel := context.WithTimeout(ctx, cb.timeout)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/gonfs/gonfs/nfs4/state"
 	"github.com/gonfs/gonfs/portmap"
@@ -54,6 +55,9 @@ func TestCallback40OverLoopback(t *testing.T) {
 	cl.confirmID()
 	<-fake.nulls // the probe
 	id := state.ClientID(cl.cid)
+	// The probe's verdict is its last act; wait for it, so that it cannot
+	// overwrite the path states the test sets below.
+	waitCallbackUp(t, f, id)
 
 	res, err := f.srv.SendCallback(context.Background(), id, cbRecall([]byte("fh")))
 	if err != nil {
@@ -81,6 +85,18 @@ func TestCallback40OverLoopback(t *testing.T) {
 	f.state.SetCallbackDown(id, true)
 	if st := cl.call(opRenew(cl.cid)).Status; st != x.NFS4_OK {
 		t.Fatalf("RENEW with the path down, no delegations: %v", st)
+	}
+	// With the path up again the client gets a delegation; once the path
+	// is down RENEW says so (RFC 7530 §16.29.4).
+	f.state.SetCallbackDown(id, false)
+	res2 := cl.call(opPutrootfh(), cl.create40Arg("oo", "f"))
+	f.wantStatus(res2, x.NFS4_OK, 2)
+	if d := res2.Resarray[1].Opopen.Resok4.Delegation.DelegationType; d == x.OPEN_DELEGATE_NONE {
+		t.Fatal("no delegation with the callback path up")
+	}
+	f.state.SetCallbackDown(id, true)
+	if st := cl.call(opRenew(cl.cid)).Status; st != x.NFS4ERR_CB_PATH_DOWN {
+		t.Fatalf("RENEW with the path down and a delegation: %v", st)
 	}
 }
 
@@ -122,5 +138,23 @@ func TestCallback40Address(t *testing.T) {
 	_, err := f.srv.SendCallback(context.Background(), state.ClientID(cl.cid), cbRecall([]byte("fh")))
 	if !errors.Is(err, ErrNoBackchannel) {
 		t.Fatalf("SendCallback without a usable address: %v", err)
+	}
+}
+
+// waitCallbackUp waits until the state holds the client's callback path
+// for up (the probe answered).
+func waitCallbackUp(t *testing.T, f *fixture, id state.ClientID) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for _, c := range f.state.Snapshot().Clients {
+			if c.ClientID == id && !c.CallbackDown {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the callback probe never reported the path up")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -209,6 +209,12 @@ func (c *compound) delegGetattr(req fattr.Bitmap, src *fattr.Source) x.Nfsstat4 
 	if !srv.spawn(func(ctx context.Context) {
 		var a answer
 		a.change, a.size, a.hasChange, a.hasSize, a.status = srv.cbGetattr(ctx, q)
+		if a.status != x.NFS4_OK {
+			// The holder cannot be asked: it must give the delegation
+			// back (or lose it a lease later). Done here, so that it
+			// happens even when the GETATTR stopped waiting.
+			_ = srv.apply(srv.state.RecallDelegation(q.Stateid))
+		}
 		got <- a
 	}) {
 		return x.NFS4ERR_DELAY
@@ -224,10 +230,7 @@ func (c *compound) delegGetattr(req fattr.Bitmap, src *fattr.Source) x.Nfsstat4 
 		return x.NFS4ERR_DELAY
 	}
 	if a.status != x.NFS4_OK {
-		// The holder cannot be asked: it must give the delegation back
-		// (or lose it a lease later).
-		_ = c.s.apply(c.s.state.RecallDelegation(q.Stateid))
-		return x.NFS4ERR_DELAY
+		return x.NFS4ERR_DELAY // recalled above
 	}
 	if !a.hasChange {
 		return x.NFS4_OK // nothing to compare: the server's values stand

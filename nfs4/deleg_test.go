@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ var (
 
 // delegCB is the callback service of a test client.
 type delegCB struct {
+	minor    atomic.Uint32 // of the last CB_COMPOUND
 	nulls    chan struct{}
 	recalls  chan x.CB_RECALL4args
 	getattrs chan x.CB_GETATTR4args
@@ -68,6 +70,7 @@ func (cb *delegCB) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Write
 	if err := xdr.Unmarshal(call.Args, &args); err != nil {
 		return sunrpc.GarbageArgs
 	}
+	cb.minor.Store(args.Minorversion)
 	res := x.CB_COMPOUND4res{Tag: args.Tag}
 	for _, op := range args.Argarray {
 		r := x.NfsCbResop4{Resop: op.Argop}
@@ -102,18 +105,25 @@ func (cb *delegCB) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Write
 // client41 is a client of the fixture's server over TCP with a back
 // channel.
 type client41 struct {
-	f   *fixture
-	c   *sunrpc.Client
-	cb  *delegCB
-	cid x.Clientid4
-	sid x.Sessionid4
-	seq x.Sequenceid4
+	f     *fixture
+	minor uint32
+	c     *sunrpc.Client
+	cb    *delegCB
+	cid   x.Clientid4
+	sid   x.Sessionid4
+	seq   x.Sequenceid4
 }
 
 // dial41 connects a new client to addr, creates its session with a back
 // channel (and waits for the server's CB_NULL probe), and sends
 // RECLAIM_COMPLETE.
 func (f *fixture) dial41(addr string) *client41 {
+	f.t.Helper()
+	return f.dialMinor(addr, 1)
+}
+
+// dialMinor is dial41 for a client of minor version 1 or 2.
+func (f *fixture) dialMinor(addr string, minor uint32) *client41 {
 	f.t.Helper()
 	cb := newDelegCB()
 	c, err := sunrpc.Dial(context.Background(), "tcp", addr, sunrpc.ClientOptions{
@@ -122,7 +132,7 @@ func (f *fixture) dial41(addr string) *client41 {
 		f.t.Fatal(err)
 	}
 	f.t.Cleanup(func() { c.Close() })
-	w := &client41{f: f, c: c, cb: cb}
+	w := &client41{f: f, c: c, cb: cb, minor: minor}
 	res := w.raw(opExchangeID(fmt.Sprintf("deleg-client-%d", ownerCounter.Add(1)), x.Verifier4{1}, 0))
 	f.wantStatus(res, x.NFS4_OK, 1)
 	ex := res.Resarray[0].OpexchangeId.EirResok4
@@ -136,7 +146,7 @@ func (f *fixture) dial41(addr string) *client41 {
 
 func (w *client41) raw(ops ...x.NfsArgop4) *x.COMPOUND4res {
 	w.f.t.Helper()
-	args := x.COMPOUND4args{Tag: x.Utf8strCs("deleg"), Minorversion: 1, Argarray: ops}
+	args := x.COMPOUND4args{Tag: x.Utf8strCs("deleg"), Minorversion: w.minor, Argarray: ops}
 	var res x.COMPOUND4res
 	if err := w.c.Call(context.Background(), x.NFS4_PROGRAM, x.NFS_V4, x.NFSPROC4_COMPOUND, &args, &res); err != nil {
 		w.f.t.Fatal(err)
@@ -242,8 +252,10 @@ func TestDelegReadRecalledByOpen(t *testing.T) {
 	a, b := f.dial41(addr), f.dial41(addr)
 	o, d := a.mustDeleg("oa", "f", accRead, x.OPEN_DELEGATE_READ)
 
-	if st := b.openStatus("ob", "f", accRead); st != x.NFS4_OK {
-		t.Fatalf("read open by another client: %v", st)
+	// Readers share: another client's read open gets its own read
+	// delegation.
+	if o := b.open("ob", "f", accRead); o.res.Delegation.DelegationType != x.OPEN_DELEGATE_READ {
+		t.Fatalf("read open by another client: delegation %v", o.res.Delegation.DelegationType)
 	}
 	if st := b.openStatus("ob2", "f", accBoth); st != x.NFS4ERR_DELAY {
 		t.Fatalf("write open against the read delegation: %v, want NFS4ERR_DELAY", st)
@@ -259,7 +271,7 @@ func TestDelegReadRecalledByOpen(t *testing.T) {
 	if st := b.openStatus("ob2", "f", accBoth); st != x.NFS4_OK {
 		t.Fatalf("write open after DELEGRETURN: %v", st)
 	}
-	if got := f.state.DelegCounters()[f.ns.Exports()[0].ID]; got != (state.DelegCounters{Grants: 1, Recalls: 1, Returns: 1}) {
+	if got := f.state.DelegCounters()[f.ns.Exports()[0].ID]; got != (state.DelegCounters{Grants: 2, Recalls: 1, Returns: 1}) {
 		t.Errorf("counters %+v", got)
 	}
 }
@@ -278,30 +290,38 @@ func TestDelegWriteGetattr(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// getattr asks as B, retrying the NFS4ERR_DELAY that a CB_GETATTR
+	// slower than cbGetattrWait would cause, and consumes the
+	// CB_GETATTRs it caused.
 	getattr := func() (uint64, uint64) {
 		t.Helper()
-		res := b.call(opPutfh(o.fh), opGetattrOf(x.FATTR4_CHANGE, x.FATTR4_SIZE))
-		f.wantStatus(res, x.NFS4_OK, 3)
-		ch, sz, _, _, err := cbAttrValues(&res.Resarray[2].Opgetattr.Resok4.ObjAttributes)
-		if err != nil {
-			t.Fatal(err)
+		for {
+			res := b.call(opPutfh(o.fh), opGetattrOf(x.FATTR4_CHANGE, x.FATTR4_SIZE))
+			if lastStatus(res) == x.NFS4ERR_DELAY {
+				<-a.cb.getattrs
+				continue
+			}
+			f.wantStatus(res, x.NFS4_OK, 3)
+			if ga := <-a.cb.getattrs; string(ga.Fh) != string(o.fh) {
+				t.Errorf("CB_GETATTR for fh %x", ga.Fh)
+			}
+			ch, sz, _, _, err := cbAttrValues(&res.Resarray[2].Opgetattr.Resok4.ObjAttributes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ch, sz
 		}
-		return ch, sz
 	}
 	// The holder has not written: the server's values.
 	a.cb.setAttrs(x.NFS4_OK, change0, 999)
 	if ch, sz := getattr(); ch != change0 || sz != size0 {
 		t.Errorf("unmodified: change %d size %d, want %d %d", ch, sz, change0, size0)
 	}
-	if ga := <-a.cb.getattrs; string(ga.Fh) != string(o.fh) {
-		t.Errorf("CB_GETATTR for fh %x", ga.Fh)
-	}
 	// The holder has written 5 bytes it has not sent.
 	a.cb.setAttrs(x.NFS4_OK, change0+1, 5)
 	if ch, sz := getattr(); ch == change0 || sz != 5 {
 		t.Errorf("modified: change %d size %d, want a new change and size 5", ch, sz)
 	}
-	<-a.cb.getattrs
 	// The holder's own GETATTR does not call back.
 	res = a.call(opPutfh(o.fh), opGetattrOf(x.FATTR4_SIZE))
 	f.wantStatus(res, x.NFS4_OK, 3)
@@ -615,4 +635,24 @@ func TestDelegConflictsForLock(t *testing.T) {
 		t.Fatalf("exclusive lock against a read delegation: %v", err)
 	}
 	a.wantRecall(dr, or.fh, false)
+}
+
+// RFC 8881 §20.9.3, RFC 7862 §1.4: callbacks carry the minor version of
+// the client's session, which answers another one
+// NFS4ERR_MINOR_VERS_MISMATCH.
+func TestDelegCallbackMinorVersion(t *testing.T) {
+	f := newFixture(t, "")
+	addr := f.listen()
+	for _, minor := range []uint32{1, 2} {
+		a, b := f.dialMinor(addr, minor), f.dialMinor(addr, 1)
+		name := fmt.Sprintf("f%d", minor)
+		o, d := a.mustDeleg("oa", name, accRead, x.OPEN_DELEGATE_READ)
+		if st := b.openStatus("ob", name, accWrite); st != x.NFS4ERR_DELAY {
+			t.Fatalf("conflicting open: %v", st)
+		}
+		a.wantRecall(d, o.fh, false)
+		if got := a.cb.minor.Load(); got != minor {
+			t.Errorf("CB_COMPOUND minor version %d to a client of minor version %d", got, minor)
+		}
+	}
 }

@@ -1,5 +1,5 @@
-// Package nfs4 serves NFS version 4 minor versions 1 and 2 (RFC 8881,
-// RFC 7862, RFC 8276) from the exports of a namespace.
+// Package nfs4 serves NFS version 4 minor versions 0, 1 and 2 (RFC 7530,
+// RFC 8881, RFC 7862, RFC 8276) from the exports of a namespace.
 //
 // Server is a sunrpc.Handler for program 100003 version 4. A COMPOUND is
 // decoded and answered one operation at a time, straight from the request
@@ -24,8 +24,26 @@
 // backend call. Byte-range locks and share reservations live in the lock
 // table shared with NLM, so NFSv3 and NFSv4 clients conflict correctly.
 //
-// Minor version 0 is answered with NFS4ERR_MINOR_VERS_MISMATCH until it is
-// implemented.
+// Minor version 0 (RFC 7530) runs through the same loop and handlers,
+// with the differences as flags: no sessions (any operation may come
+// anywhere; the operations of later minor versions, SEQUENCE included, are
+// OP_ILLEGAL), no current stateid, client IDs from SETCLIENTID and
+// SETCLIENTID_CONFIRM (op_setclientid.go), leases renewed by RENEW and by
+// every stateful operation, and owner seqids: OPEN, OPEN_CONFIRM,
+// OPEN_DOWNGRADE, CLOSE, LOCK and LOCKU have 4.0 variants (opInfo.fn40,
+// op_seqid40.go) that order them by their owner's seqid and answer a
+// retransmission with the owner's last reply, byte for byte (RFC 7530
+// §9.1.9). Callbacks go to the address the client named in SETCLIENTID
+// over a connection the server opens (callback40.go).
+//
+// Duplicate requests of 4.0 are not sent through the RPC duplicate request
+// cache: sunrpc's Idempotency sees only the procedure number, which is
+// COMPOUND for 4.0 and 4.1 alike, and caching every 4.1 compound there
+// would duplicate the session reply cache and push NFSv3 replies out of
+// the cache with large READ replies. As in knfsd (whose COMPOUND is
+// RC_NOCACHE), the owner seqid replay protects the stateful operations,
+// and the other non-idempotent ones (REMOVE, RENAME, CREATE) are
+// retransmitted by a TCP client only after a reconnect.
 //
 // Concurrency: compounds run concurrently as the RPC layer delivers them;
 // the per-compound context (current and saved filehandle, current stateid,

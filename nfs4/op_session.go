@@ -120,6 +120,7 @@ func (c *compound) opCreateSession(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat
 		return c.fail(w, nfs4xdr.NFS4ERR_SERVERFAULT)
 	}
 	c.s.limits.Store(res.SessionID, res.Fore)
+	c.s.cb.setMinor(res.SessionID, c.minor) // callbacks speak the session's minor version
 	if res.Flags&nfs4xdr.CREATE_SESSION4_FLAG_CONN_BACK_CHAN != 0 {
 		c.s.cb.probe(state.ClientID(a.CsaClientid))
 	}

@@ -71,7 +71,7 @@ type Waker interface {
 	Wake([]*lock.Waiter)
 }
 
-// Server serves NFSv4.1 and 4.2.
+// Server serves NFSv4.0, 4.1 and 4.2.
 type Server struct {
 	ns    *namespace.Namespace
 	state *state.Manager
@@ -322,9 +322,9 @@ func (s *Server) apply(eff state.Effects) error {
 // ServeRPC implements sunrpc.Handler for NFS version 4: NULL and COMPOUND
 // (RFC 8881 §16).
 //
-// NFSv4.1 is not served over UDP: its transports must be reliable and
-// congestion controlled (RFC 8881 §2.9.1), and sessions are bound to
-// connections. A UDP call is answered PROG_UNAVAIL, as from a server
+// NFSv4 is not served over UDP: its transports must be reliable and
+// congestion controlled (RFC 7530 §3.1, RFC 8881 §2.9.1), and sessions
+// are bound to connections. A UDP call is answered PROG_UNAVAIL, as from a server
 // that registered version 4 for TCP only.
 func (s *Server) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Writer) sunrpc.Status {
 	if call.Transport == "udp" {

@@ -49,6 +49,7 @@ func (s *Server) registerNFS4() error {
 		ServerScope:     owner,
 		BootEpoch:       epoch,
 		PreviousClients: prev,
+		NoDelegations:   s.opts.NoDelegations,
 		// Client records made and replaced go to the collision
 		// detector, which logs (WARN, sub=nfs4) and counts clients that
 		// share one owner string.
@@ -70,6 +71,7 @@ func (s *Server) registerNFS4() error {
 	// Leases run from now; Shutdown stops them (closers run in order, so
 	// the server is closed before its store).
 	s.adm.nfs4, s.adm.store = st, store
+	s.nfs4 = srv
 	srv.Start()
 	s.closers = append(s.closers[:len(s.closers)-1], srv.Close, store.Close)
 	s.rpc.Register(nfs4xdr.NFS4_PROGRAM, nfs4xdr.NFS_V4, srv)

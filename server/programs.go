@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gonfs/gonfs/mount"
+	"github.com/gonfs/gonfs/nfs3"
 	"github.com/gonfs/gonfs/portmap"
 	"github.com/gonfs/gonfs/proto/mountxdr"
 	"github.com/gonfs/gonfs/proto/nfs3xdr"
@@ -30,7 +31,17 @@ func (s *Server) registerMore() error {
 	if err := s.registerLocking(); err != nil {
 		return err
 	}
-	return s.registerNFS4()
+	if err := s.registerNFS4(); err != nil {
+		return err
+	}
+	// NFSv3 changes ask the NFSv4 state first, so that a delegation held
+	// by a v4 client is recalled before a v3 client changes the file
+	// (RFC 8881 §10.4); NLM locks ask the same (nfs4.Conflicts).
+	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: s.opts.Now, Recorder: s.stats,
+		Conflicts: s.nfs4.Conflicts()})
+	s.rpc.Register(nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, s.nfs3)
+	s.nlm.SetDelegations(s.nfs4.Conflicts())
+	return nil
 }
 
 // served lists the programs this server offers, for the portmapper.

@@ -32,10 +32,10 @@ import (
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfs3"
+	"github.com/gonfs/gonfs/nfs4"
 	"github.com/gonfs/gonfs/nfs4/collide"
 	"github.com/gonfs/gonfs/nlm"
 	"github.com/gonfs/gonfs/portmap"
-	"github.com/gonfs/gonfs/proto/nfs3xdr"
 	"github.com/gonfs/gonfs/stats"
 	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
@@ -68,6 +68,9 @@ type Options struct {
 	// GracePeriod is how long after a restart only lock reclaims are
 	// granted (default 90 s, as knfsd).
 	GracePeriod time.Duration
+	// NoDelegations turns NFSv4 delegations off for every export (each
+	// export can also say nodelegations).
+	NoDelegations bool
 	// Lease is the NFSv4 lease time (default 90 s, as knfsd's
 	// nfsv4leasetime): how long a silent client keeps its state.
 	Lease time.Duration
@@ -119,6 +122,7 @@ type Server struct {
 	rpc   *sunrpc.Server
 	ns    *namespace.Namespace
 	nfs3  *nfs3.Server
+	nfs4  *nfs4.Server
 	locks *lock.Table
 	nlm   *nlm.Server
 	stats *stats.Stats
@@ -203,8 +207,6 @@ func New(opts Options) (*Server, error) {
 	}
 	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now,
 		Observer: s.observer(opts.Stats), Tap: &s.adm.capture})
-	s.nfs3 = nfs3.New(s.ns, nfs3.Options{Logger: s.log.With("sub", "nfs3"), Now: opts.Now, Recorder: opts.Stats})
-	s.rpc.Register(nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, s.nfs3)
 	if err := s.registerMore(); err != nil {
 		s.closeAll()
 		return nil, err

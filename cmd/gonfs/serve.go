@@ -21,6 +21,7 @@ import (
 func serveCmd() *cobra.Command {
 	var (
 		listen, stateDir, exportsFile, portmap, logLevel, nsmName string
+		noDeleg                                                   bool
 		grace, lease                                              time.Duration
 	)
 	var metricsAddr string // --metrics
@@ -67,7 +68,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 			}
 			srv, err := server.New(server.Options{
 				Exports: table, ExportsFile: exportsFile, Listen: listen, StateDir: stateDir, Portmap: portmap,
-				Logger: log, GracePeriod: grace, Lease: lease, NSMName: nsmName,
+				Logger: log, GracePeriod: grace, Lease: lease, NoDelegations: noDeleg, NSMName: nsmName,
 				ClientKeyByAddress: keyByAddr,
 			})
 			if err != nil {
@@ -103,6 +104,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9662); off by default")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
+	f.BoolVar(&noDeleg, "no-delegations", false, "grant no NFSv4 delegations (exports can also say nodelegations)")
 	f.BoolVar(&keyByAddr, "client-key-by-address", false, "treat NFSv4 clients that send one owner string from different addresses "+
 		"as different clients (against RFC 8881; for AUTH_SYS networks whose clients share hostnames; breaks reclaim for clients "+
 		"that change address, multi-homed clients and clients behind NAT)")

@@ -307,6 +307,9 @@ func (m *Manager) callbackUp(c *client) bool {
 	if c.cbDown || !c.confirmed {
 		return false
 	}
+	if c.v40 != nil { // NFSv4.0: the SETCLIENTID callback path (clients40.go)
+		return m.callbackUp40(c)
+	}
 	for _, s := range c.sessions {
 		if len(s.backConns) > 0 {
 			return true

@@ -1,4 +1,5 @@
-// Package state is the NFSv4.1/4.2 protocol state of the server (RFC 8881):
+// Package state is the NFSv4 protocol state of the server (RFC 8881, and
+// RFC 7530 for minor version 0, see below):
 // client IDs, sessions and their slot tables with reply caches,
 // connections, stateids, opens with their share reservations, byte-range
 // lock stateids, leases with courtesy clients, and the grace period after
@@ -89,21 +90,49 @@
 //   - The slot table has a fixed size (target = highest slot); a replay is
 //     not compared with the original (no NFS4ERR_SEQ_FALSE_RETRY).
 //
-// # Extension points
+// # NFSv4.0
 //
-// NFSv4.0 (RFC 7530): SETCLIENTID and SETCLIENTID_CONFIRM share the owner
-// index and case analysis of ExchangeID (a v40 part on client holds the
-// callback address and confirm verifier); RENEW is renew(); open-owners
-// and lock-owners gain a seqid and the last reply for replay (openOwner,
-// lockOwner), and OPEN_CONFIRM a confirmed flag; errResource becomes
-// NFS4ERR_RESOURCE and STALE_STATEID is already produced for stateids of an
-// earlier boot.
+// NFSv4.0 clients (RFC 7530) live beside NFSv4.1 ones (clients40.go,
+// owners40.go). SetClientID and SetClientIDConfirm share the owner index
+// and the confirmed/unconfirmed records of ExchangeID (a record made by
+// SETCLIENTID carries a client40: callback address, confirm verifier,
+// owner seqids). Renew is RENEW; a 4.0 client's lease is also renewed by
+// every use of its client ID or stateids (RFC 7530 §9.5), and it needs no
+// RECLAIM_COMPLETE (its record is persisted at its first confirmed OPEN).
+// The caller's further duties for 4.0:
 //
-// Delegations (RFC 8881 §10.2, §10.4): a kindDeleg stateRec; Open and
-// clearShares consult delegations before share reservations, and a
-// conflict returns a recall in Effects (a Callbacks field) with
-// NFS4ERR_DELAY to the opener; a recall unanswered for a lease revokes the
-// delegation (revocation, SEQ4_STATUS_RECALLABLE_STATE_REVOKED,
-// NFS4ERR_DELEG_REVOKED). Backchannel already tells the callback sender
-// where to go, and the back channel slot table belongs on session.
+//   - A 4.0 compound has no client of its own: pass ClientID 0 to
+//     CheckAccess, Close, Unlock, OpenDowngrade and DelegReturn, and the
+//     stateid names its (4.0) client; pass the client ID the operation
+//     names (open_owner4, lock_owner4) or that BeginSeqid returns where
+//     one is needed.
+//   - Bracket every seqid-bearing operation (OPEN, OPEN_CONFIRM,
+//     OPEN_DOWNGRADE, CLOSE, LOCK, LOCKU) with BeginSeqid and EndSeqid
+//     (always, like Sequence and Done): BeginSeqid answers a
+//     retransmission with the owner's last reply, to be sent byte for
+//     byte; EndSeqid keeps the new one.
+//   - Send callbacks to the address Callback40 gives, and report the
+//     path's state with SetCallbackDown (RENEW answers
+//     NFS4ERR_CB_PATH_DOWN from it for a client with delegations, and no
+//     delegation is granted while it is down).
+//
+// Running out of a per-client allowance is still NFS4ERR_DELAY for 4.0
+// clients (RFC 7530 has it too); NFS4ERR_RESOURCE is not produced.
+//
+// # Delegations
+//
+// Read and write delegations (RFC 8881 §10.2-§10.4) are kindDeleg
+// stateids (deleg.go). Delegate decides a grant after OPEN or for
+// WANT_DELEGATION; Open, CheckAccess (I/O without an open) and
+// RecallConflicts (SETATTR, REMOVE, RENAME, LINK, NFSv3, NLM) recall the
+// delegations of other clients that stand in the way: the request gets
+// NFS4ERR_DELAY and Effects.Recalls lists the CB_RECALLs to send. A recall
+// not answered by DELEGRETURN within a lease revokes the delegation
+// (NFS4ERR_DELEG_REVOKED, SEQ4_STATUS_RECALLABLE_STATE_REVOKED until
+// FREE_STATEID). The caller's further duties: send Effects.Recalls from
+// goroutines of its own, and answer other clients' GETATTRs of a write
+// delegated file with WriteDelegated, CB_GETATTR and GetattrReply.
+//
+// NFSv4.0 clients get delegations once the CB_NULL probe of their
+// SETCLIENTID callback address answered (callbackUp40).
 package state
