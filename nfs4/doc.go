@@ -45,6 +45,27 @@
 // and the other non-idempotent ones (REMOVE, RENAME, CREATE) are
 // retransmitted by a TCP client only after a reconnect.
 //
+// Read and write delegations (RFC 8881 §10.2-§10.4) are granted at OPEN and
+// WANT_DELEGATION under nfs4/state's policy (callback path up, no
+// conflicting opener, not in grace, not recently recalled, allowed by the
+// export). A conflicting request from any protocol is answered
+// NFS4ERR_DELAY, NFS3ERR_JUKEBOX or NLM4_DENIED_GRACE_PERIOD while CB_RECALL
+// goes out from its own goroutine; a delegation not returned within a
+// lease is revoked. A GETATTR of a write-delegated file waits up to 2 s for
+// the holder's CB_GETATTR. Directory delegations are not offered
+// (GET_DIR_DELEGATION answers NFS4ERR_DIRDELEG_UNAVAIL, §18.39.3) because
+// the server does not send CB_NOTIFY (§10.9, §20.4); DELEGPURGE and the
+// DELEGATE_PREV claims are NFS4ERR_NOTSUPP, since no delegation records are
+// kept across a client restart.
+//
+// NFSv4.2 (RFC 7862): SEEK and READ_PLUS find holes with the backend's
+// SEEK_DATA/SEEK_HOLE; COPY is intra-server, synchronous up to 64 MiB or when
+// asked, otherwise in the background with CB_OFFLOAD at the end; CLONE is
+// NFS4ERR_NOTSUPP where the filesystem cannot reflink (ext4, tmpfs); SEEK
+// for data past the last data answers NFS4ERR_NXIO, as knfsd does and as
+// the Linux client's lseek(SEEK_DATA) needs. Extended attributes (RFC 8276)
+// are the backend's user.* namespace.
+//
 // Concurrency: compounds run concurrently as the RPC layer delivers them;
 // the per-compound context (current and saved filehandle, current stateid,
 // session slot) belongs to one goroutine.
