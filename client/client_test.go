@@ -67,6 +67,20 @@ func TestCopyInAndOut(t *testing.T) {
 			if _, err := c.OpenFile(ctx, "big", os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640); !errors.Is(err, fs.ErrExist) {
 				t.Errorf("exclusive create of an existing file: %v", err)
 			}
+			// Create truncates an existing file.
+			w, err := c.Create(ctx, "big")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write([]byte("short")); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if disk, _ := os.ReadFile(filepath.Join(ts.dir, "big")); string(disk) != "short" {
+				t.Errorf("after Create over it, the file has %d bytes", len(disk))
+			}
 		})
 	}
 }
@@ -201,7 +215,8 @@ func TestFS(t *testing.T) {
 			ts := startServer(t)
 			os.MkdirAll(filepath.Join(ts.dir, "d/e"), 0o755)
 			os.WriteFile(filepath.Join(ts.dir, "d/x.txt"), []byte("hello"), 0o644)
-			os.WriteFile(filepath.Join(ts.dir, "d/e/y"), randomBytes(3<<20, 3), 0o644)
+			// Small: fstest reads it in every pattern, byte by byte too.
+			os.WriteFile(filepath.Join(ts.dir, "d/e/y"), randomBytes(3000, 3), 0o644)
 			c := dialVersion(t, ts, v)
 			if err := fstest.TestFS(c, "d/x.txt", "d/e/y"); err != nil {
 				t.Fatal(err)

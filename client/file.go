@@ -26,8 +26,9 @@ type File struct {
 	h      handle // nil for a directory
 	flag   int
 	dir    *FileInfo
-	mu     sync.Mutex
+	offMu  sync.Mutex // serializes Read, Write and Seek
 	offset int64
+	mu     sync.Mutex
 	ents   []fs.DirEntry // directory entries not yet returned
 	listed bool
 	closed bool
@@ -95,17 +96,29 @@ func (f *File) check(op string) error {
 }
 
 // parallel runs fn on the chunks of [off, off+len(p)) of at most size
-// bytes, MaxInFlight at a time, and returns each chunk's result.
+// bytes, MaxInFlight at a time. It returns the bytes done contiguously
+// from the start, and io.EOF if a chunk came up short (the file ends).
 func (f *File) parallel(ctx context.Context, p []byte, off int64, size int, fn func(ctx context.Context, p []byte, off int64) (int, bool, error)) (n int, err error) {
 	type result struct {
 		n   int
 		eof bool
-		err error
 	}
 	chunks := (len(p) + size - 1) / size
 	res := make([]result, chunks)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var (
+		errMu    sync.Mutex
+		firstErr error
+	)
+	fail := func(err error) {
+		errMu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		errMu.Unlock()
+		cancel() // the other chunks are useless now
+	}
 	sem := make(chan struct{}, f.c.maxInFlight)
 	var wg sync.WaitGroup
 	for i := range chunks {
@@ -114,32 +127,33 @@ func (f *File) parallel(ctx context.Context, p []byte, off int64, size int, fn f
 		select {
 		case sem <- struct{}{}:
 		case <-ctx.Done():
-			res[i].err = ctx.Err()
-			continue
+			fail(ctx.Err())
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			n, eof, err := fn(ctx, p[lo:hi], off+int64(lo))
-			res[i] = result{n, eof, err}
-			if err != nil || eof {
-				cancel() // later chunks are useless
+			res[i] = result{n, eof}
+			if err != nil {
+				fail(err)
 			}
 		}()
 	}
 	wg.Wait()
-	// The bytes that count are the contiguous ones from the start.
 	for i, r := range res {
 		n += r.n
-		if r.err != nil {
-			return n, r.err
-		}
 		if r.eof || r.n < min(size, len(p)-i*size) {
+			if firstErr != nil && r.n < min(size, len(p)-i*size) && !r.eof {
+				return n, firstErr
+			}
 			return n, io.EOF
 		}
 	}
-	return n, nil
+	return n, firstErr
 }
 
 // ReadAtContext reads len(p) bytes at off; fewer only at the end of the
@@ -201,8 +215,8 @@ func (f *File) WriteAt(p []byte, off int64) (int, error) {
 
 // Read implements io.Reader at the file's offset.
 func (f *File) Read(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.offMu.Lock()
+	defer f.offMu.Unlock()
 	n, err := f.ReadAtContext(context.Background(), p, f.offset)
 	f.offset += int64(n)
 	if err == io.EOF && n > 0 {
@@ -214,8 +228,8 @@ func (f *File) Read(p []byte) (int, error) {
 // Write implements io.Writer at the file's offset (at the end with
 // O_APPEND).
 func (f *File) Write(p []byte) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.offMu.Lock()
+	defer f.offMu.Unlock()
 	if f.flag&os.O_APPEND != 0 && f.h != nil {
 		fi, err := f.h.stat(context.Background())
 		if err != nil {
@@ -230,8 +244,8 @@ func (f *File) Write(p []byte) (int, error) {
 
 // Seek implements io.Seeker.
 func (f *File) Seek(offset int64, whence int) (int64, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f.offMu.Lock()
+	defer f.offMu.Unlock()
 	switch whence {
 	case io.SeekStart:
 	case io.SeekCurrent:

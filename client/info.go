@@ -69,8 +69,9 @@ func fileMode(ftype uint32, perm uint32) fs.FileMode {
 	return m
 }
 
-// unixPerm converts fs.FileMode permission bits to mode bits for the wire.
-func unixPerm(m fs.FileMode) uint32 {
+// UnixMode converts the permission, setuid, setgid and sticky bits of m
+// to Unix mode bits, as they go on the wire.
+func UnixMode(m fs.FileMode) uint32 {
 	p := uint32(m.Perm())
 	if m&fs.ModeSetuid != 0 {
 		p |= 0o4000

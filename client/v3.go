@@ -126,7 +126,7 @@ func (b *v3) readDir(ctx context.Context, p string, fn func(*FileInfo) error) er
 }
 
 func sattrMode(perm fs.FileMode) x.Sattr3 {
-	return x.Sattr3{Mode: x.SetMode3{SetIt: true, Mode: x.Mode3(unixPerm(perm))}}
+	return x.Sattr3{Mode: x.SetMode3{SetIt: true, Mode: x.Mode3(UnixMode(perm))}}
 }
 
 func (b *v3) open(ctx context.Context, p string, flag int, perm fs.FileMode) (handle, *FileInfo, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 
 	"github.com/gonfs/gonfs/client/internal/unstable"
 	"github.com/gonfs/gonfs/client/nfs4"
@@ -85,7 +84,7 @@ func (b *v4) open(ctx context.Context, p string, flag int, perm fs.FileMode) (ha
 			create = nfs4.Exclusive
 		}
 	}
-	o, a, err := b.c.OpenFile(ctx, p, access, create, unixPerm(perm), flag&os.O_TRUNC != 0)
+	o, a, err := b.c.OpenFile(ctx, p, access, create, UnixMode(perm), flag&os.O_TRUNC != 0)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +92,7 @@ func (b *v4) open(ctx context.Context, p string, flag int, perm fs.FileMode) (ha
 }
 
 func (b *v4) mkdir(ctx context.Context, p string, perm fs.FileMode) error {
-	return b.c.Mkdir(ctx, p, unixPerm(perm))
+	return b.c.Mkdir(ctx, p, UnixMode(perm))
 }
 func (b *v4) remove(ctx context.Context, p string) error        { return b.c.Remove(ctx, p) }
 func (b *v4) rename(ctx context.Context, from, to string) error { return b.c.Rename(ctx, from, to) }
@@ -105,7 +104,7 @@ func (b *v4) link(ctx context.Context, oldname, newname string) error {
 }
 func (b *v4) readlink(ctx context.Context, p string) (string, error) { return b.c.Readlink(ctx, p) }
 func (b *v4) chmod(ctx context.Context, p string, mode fs.FileMode) error {
-	m := unixPerm(mode)
+	m := UnixMode(mode)
 	return b.c.SetattrPath(ctx, p, &nfs4.SetAttr{Mode: &m})
 }
 
@@ -172,5 +171,3 @@ func (h *h4) close(ctx context.Context) error {
 	}
 	return err
 }
-
-var _ = path.Base

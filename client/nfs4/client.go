@@ -162,8 +162,11 @@ func (c *Client) ClientID() x.Clientid4 {
 	return c.clientID
 }
 
-// MaxRead and MaxWrite are the largest READ and WRITE the client sends.
-func (c *Client) MaxRead() uint32  { return c.maxRead }
+// MaxRead is the largest READ the client sends: the server's maxread,
+// bounded by the session's maximum response size.
+func (c *Client) MaxRead() uint32 { return c.maxRead }
+
+// MaxWrite is the largest WRITE the client sends.
 func (c *Client) MaxWrite() uint32 { return c.maxWrite }
 
 // Close destroys the session and client ID (courteously: the server frees

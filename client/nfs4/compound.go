@@ -25,6 +25,7 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 	args := x.COMPOUND4args{Minorversion: c.opts.Minor, Argarray: make([]x.NfsArgop4, 0, len(ops)+1)}
 	args.Argarray = append(args.Argarray, x.NfsArgop4{Argop: x.OP_SEQUENCE, Opsequence: &x.SEQUENCE4args{
 		SaSessionid: s.id, SaSequenceid: s.seq[slot], SaSlotid: x.Slotid4(slot), SaHighestSlotid: s.highest,
+		SaCachethis: mutates(ops),
 	}})
 	args.Argarray = append(args.Argarray, ops...)
 	for {
@@ -37,7 +38,10 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 		// if the caller gives up (see Compound).
 		err = rpc.Call(context.Background(), x.NFS4_PROGRAM, x.NFS_V4, x.NFSPROC4_COMPOUND, &args, res)
 		if err != nil {
-			if isTransport(err) {
+			// A call that failed on a connection already replaced
+			// (closed under it by reconnect) is a transport failure
+			// too.
+			if isTransport(err) || c.replaced(gen) {
 				if rerr := c.reconnect(gen); rerr == nil {
 					continue
 				}
@@ -61,6 +65,31 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 		}
 		return outcome{res: res}
 	}
+}
+
+// mutates reports whether ops change state on the server, so that their
+// reply must be cached for a replay after a lost connection to be
+// answered instead of executed again (sa_cachethis, RFC 8881 §2.10.6.1.3).
+// Replies of reads are not cached: they are large, and running a read
+// again is harmless.
+func mutates(ops []x.NfsArgop4) bool {
+	for _, op := range ops {
+		switch op.Argop {
+		case x.OP_WRITE, x.OP_CREATE, x.OP_REMOVE, x.OP_RENAME, x.OP_LINK, x.OP_OPEN, x.OP_CLOSE,
+			x.OP_OPEN_DOWNGRADE, x.OP_LOCK, x.OP_LOCKU, x.OP_SETATTR, x.OP_COMMIT, x.OP_COPY,
+			x.OP_SETXATTR, x.OP_REMOVEXATTR, x.OP_DELEGRETURN, x.OP_RECLAIM_COMPLETE,
+			x.OP_ALLOCATE, x.OP_DEALLOCATE, x.OP_CLONE, x.OP_FREE_STATEID:
+			return true
+		}
+	}
+	return false
+}
+
+// replaced reports whether connection generation gen has been replaced.
+func (c *Client) replaced(gen uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && c.connGen != gen
 }
 
 // once sends ops once on the current session and returns the raw reply.

@@ -22,11 +22,14 @@ func (e *Error) Unwrap() error { return errnoOf(e.Status) }
 // errnoOf maps nfsstat4 to errno: the low values are errno numbers
 // (RFC 8881 §15.1), the rest are mapped by meaning.
 func errnoOf(st x.Nfsstat4) syscall.Errno {
-	switch {
-	case st > 0 && st < 100:
-		return syscall.Errno(st)
-	}
 	switch st {
+	case x.NFS4ERR_PERM, x.NFS4ERR_NOENT, x.NFS4ERR_IO, x.NFS4ERR_NXIO, x.NFS4ERR_ACCESS, x.NFS4ERR_EXIST,
+		x.NFS4ERR_XDEV, x.NFS4ERR_NOTDIR, x.NFS4ERR_ISDIR, x.NFS4ERR_INVAL, x.NFS4ERR_FBIG,
+		x.NFS4ERR_NOSPC, x.NFS4ERR_ROFS, x.NFS4ERR_MLINK:
+		// The values shared with Linux errno (RFC 8881 §15.1 took
+		// them from Unix); 63, 66, 69 and 70 follow BSD numbering and
+		// are mapped below.
+		return syscall.Errno(st)
 	case x.NFS4ERR_STALE, x.NFS4ERR_BADHANDLE, x.NFS4ERR_FHEXPIRED:
 		return syscall.ESTALE
 	case x.NFS4ERR_DENIED, x.NFS4ERR_LOCKED, x.NFS4ERR_SHARE_DENIED, x.NFS4ERR_DELAY, x.NFS4ERR_GRACE:

@@ -23,13 +23,18 @@ type testServer struct {
 	dir   string
 	state string
 	addr  string
+	lease time.Duration
 }
 
 // startServer runs an embedded gonfs on loopback over a directory that
 // uid 1000 may write.
 func startServer(t *testing.T) *testServer {
+	return startServerLease(t, 0)
+}
+
+func startServerLease(t *testing.T, lease time.Duration) *testServer {
 	t.Helper()
-	ts := &testServer{dir: t.TempDir(), state: t.TempDir()}
+	ts := &testServer{dir: t.TempDir(), state: t.TempDir(), lease: lease}
 	if err := os.Chown(ts.dir, 1000, 1000); err != nil && os.Getuid() == 0 {
 		t.Fatal(err)
 	}
@@ -39,7 +44,7 @@ func startServer(t *testing.T) *testServer {
 
 func (ts *testServer) start(t *testing.T, listen string) {
 	t.Helper()
-	srv, err := server.New(server.Options{Exports: exports.Default(ts.dir), Listen: listen, StateDir: ts.state, Portmap: "off", GracePeriod: 5 * time.Second})
+	srv, err := server.New(server.Options{Exports: exports.Default(ts.dir), Listen: listen, StateDir: ts.state, Portmap: "off", GracePeriod: 5 * time.Second, Lease: ts.lease})
 	if err != nil {
 		t.Fatal(err)
 	}

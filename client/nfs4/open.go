@@ -3,7 +3,6 @@ package nfs4
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -310,9 +309,6 @@ func (o *Open) CopyTo(ctx context.Context, dst *Open, srcOff, dstOff, count uint
 	}
 	return uint64(res[3].Opcopy.CrResok4.CrResponse.WrCount), nil
 }
-
-// ErrLocked is matched (errors.Is) by a lock request that conflicts.
-var ErrLocked = errors.New("nfs4: lock held by another owner")
 
 // Lock takes a byte-range lock without waiting (LOCK, RFC 8881 §18.10);
 // length 0 means to the end of the file. A conflict is an *Error with

@@ -4,7 +4,9 @@ import (
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
 )
 
-// Builders of the ops the client sends, to keep COMPOUNDs readable.
+// Builders of the ops the client sends, to keep COMPOUNDs readable: each
+// returns one nfs_argop4 (RFC 8881 §16.2) for Client.Compound. Ops that
+// take the current or saved filehandle say so; the rest are as in the RFC.
 
 func PutRootFH() x.NfsArgop4 { return x.NfsArgop4{Argop: x.OP_PUTROOTFH} }
 func PutFH(fh x.NfsFh4) x.NfsArgop4 {

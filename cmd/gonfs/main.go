@@ -24,6 +24,7 @@ func main() {
 	root.AddCommand(serveCmd())
 	root.AddCommand(traceCmd())
 	root.AddCommand(ctlCmd())
+	root.AddCommand(lsCmd(), catCmd(), cpCmd(), putCmd(), rmCmd(), mkdirCmd(), statCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "gonfs:", err)
 		os.Exit(1)
