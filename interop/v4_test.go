@@ -237,6 +237,7 @@ func opTally(frames []rpcFrame) (calls, ok map[int]int) {
 // it, F_GETLK (LOCKT) reports it, a disjoint range is granted; V3 unlocks
 // and V4 gets the range; then V3 is denied (NLM LOCK and TEST) while V4
 // holds it, and V3's F_SETLKW is granted by NLM_GRANTED when V4 unlocks.
+// The traffic on the server's port (NFSv3, NLM, NFSv4) is wire-checked.
 func TestLocksV3V4(t *testing.T) {
 	needLab(t)
 	binaries(t)
@@ -245,6 +246,7 @@ func TestLocksV3V4(t *testing.T) {
 	if s.portmap == "" {
 		t.Skipf("the server has no portmapper, so the NFSv3 guest cannot find its NLM (it would mount with nolock): %s", s.noPortmap)
 	}
+	checkWire(t, s, dir)
 	share := filepath.Join(dir, "share")
 	if err := os.Mkdir(share, 0o777); err != nil {
 		t.Fatal(err)
@@ -259,7 +261,7 @@ func TestLocksV3V4(t *testing.T) {
 // runGuests boots the guests at once, each with the share, and waits for
 // all of them; host, when not nil, runs meanwhile (the host's half of the
 // choreography) and is given a channel closed when every guest has ended.
-// It then reports each guest.
+// A guest that fails stops the others. It then reports each guest.
 func runGuests(t *testing.T, s *server, dir, share string, guests []*guest, timeout time.Duration, host func(ctx context.Context, ended <-chan struct{}) error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), timeout+time.Minute)
@@ -267,7 +269,15 @@ func runGuests(t *testing.T, s *server, dir, share string, guests []*guest, time
 	errs := make(chan error, len(guests))
 	for _, g := range guests {
 		g.share, g.timeout = share, timeout
-		go func() { errs <- g.run(ctx, t, s, dir) }()
+		go func() {
+			err := g.run(ctx, t, s, dir)
+			if err != nil || g.exitCode != 0 {
+				// The others would wait for its signals until they time
+				// out: stop them now (run.sh stops its guest on SIGTERM).
+				cancel()
+			}
+			errs <- err
+		}()
 	}
 	var runErrs []error
 	ended := make(chan struct{})
@@ -382,24 +392,50 @@ func TestRestartV4(t *testing.T) {
 	checkGraceOnWire(t, frames)
 }
 
-// checkGraceOnWire follows the LOCKs of TestRestartV4 in the capture after
-// the restart (the first NFS4ERR_BADSESSION reply: the new server does not
+// checkGraceOnWire fails the test for each problem graceOnWire finds and
+// logs what it saw.
+func checkGraceOnWire(t *testing.T, frames []rpcFrame) {
+	t.Helper()
+	g := graceOnWire(frames)
+	for _, p := range g.problems {
+		t.Errorf("capture: %s", p)
+	}
+	if g.reclaimed == 0 {
+		return
+	}
+	t.Logf("capture: A's LOCK reclaim answered NFS4_OK in frame %d; before it, %d LOCKs answered NFS4ERR_GRACE, %d granted, %d refused otherwise",
+		g.reclaimed, g.grace, g.granted, g.refused)
+	if g.grace+g.granted+g.refused == 0 {
+		// A's client noticed the restart by itself (its lease renewal)
+		// before B's LOCK went out: the choreography lost the race, and
+		// the grace period was not put to the test in this run.
+		t.Logf("capture: NOT EXERCISED: no LOCK from B reached the server before A's reclaim")
+	}
+}
+
+// graceReport is what graceOnWire found.
+type graceReport struct {
+	reclaimed               int // frame of the NFS4_OK reply to A's reclaim; 0: none
+	grace, granted, refused int // other LOCKs answered before it
+	problems                []string
+}
+
+// graceOnWire follows the LOCKs of TestRestartV4 in the capture after the
+// restart (the first NFS4ERR_BADSESSION reply: the new server does not
 // know the old sessions). A's reclaim (a LOCK with reclaim set) must be
 // answered NFS4_OK. Every other LOCK answered before it, i.e. B's, while A
 // had not reclaimed, must be refused with NFS4ERR_GRACE: granting it would
 // take A's lock away, and the server cannot deny it for a conflict, since
 // it does not know A's lock until A reclaims it.
-func checkGraceOnWire(t *testing.T, frames []rpcFrame) {
-	t.Helper()
+func graceOnWire(frames []rpcFrame) graceReport {
 	const badSession = 10052 // NFS4ERR_BADSESSION
+	var g graceReport
 	restart := slices.IndexFunc(frames, func(f rpcFrame) bool { return f.reply && slices.Contains(f.statuses, badSession) })
 	if restart < 0 {
-		t.Errorf("capture: no NFS4ERR_BADSESSION reply: the clients never met the restarted server")
-		return
+		g.problems = append(g.problems, "no NFS4ERR_BADSESSION reply: the clients never met the restarted server")
+		return g
 	}
 	reclaimCall := map[string]bool{}
-	reclaimed := 0 // frame number of the reply to A's reclaim
-	var grace, deniedBefore, grantedBefore int
 	for _, f := range frames[restart:] {
 		if !slices.Contains(f.ops, opLock) {
 			continue
@@ -412,32 +448,24 @@ func checkGraceOnWire(t *testing.T, frames []rpcFrame) {
 		switch {
 		case reclaimCall[f.xid]:
 			if !ok {
-				t.Errorf("capture frame %d: A's LOCK reclaim answered %v", f.number, f.statuses)
-			} else if reclaimed == 0 {
-				reclaimed = f.number
+				g.problems = append(g.problems, fmt.Sprintf("frame %d: A's LOCK reclaim answered %v", f.number, f.statuses))
+			} else if g.reclaimed == 0 {
+				g.reclaimed = f.number
 			}
-		case reclaimed != 0:
+		case g.reclaimed != 0:
 			// After A's reclaim: B's later attempts, checked by the guest.
 		case slices.Contains(f.statuses, nfs4errGrace):
-			grace++
+			g.grace++
 		case ok:
-			grantedBefore++
-			t.Errorf("capture frame %d: a LOCK was granted in the grace period before A reclaimed its lock", f.number)
+			g.granted++
+			g.problems = append(g.problems, fmt.Sprintf("frame %d: a LOCK was granted in the grace period before A reclaimed its lock", f.number))
 		default:
-			deniedBefore++
-			t.Errorf("capture frame %d: B's LOCK before A's reclaim answered %v, want NFS4ERR_GRACE (%d)", f.number, f.statuses, nfs4errGrace)
+			g.refused++
+			g.problems = append(g.problems, fmt.Sprintf("frame %d: B's LOCK before A's reclaim answered %v, want NFS4ERR_GRACE (%d)", f.number, f.statuses, nfs4errGrace))
 		}
 	}
-	if reclaimed == 0 {
-		t.Errorf("capture: no LOCK reclaim answered NFS4_OK: A's client did not reclaim its lock")
-		return
+	if g.reclaimed == 0 {
+		g.problems = append(g.problems, "no LOCK reclaim answered NFS4_OK: A's client did not reclaim its lock")
 	}
-	t.Logf("capture: A's LOCK reclaim answered NFS4_OK in frame %d; before it, %d LOCKs answered NFS4ERR_GRACE, %d granted, %d refused otherwise",
-		reclaimed, grace, grantedBefore, deniedBefore)
-	if grace+grantedBefore+deniedBefore == 0 {
-		// A's client noticed the restart by itself (its lease renewal)
-		// before B's LOCK went out: the choreography lost the race, and
-		// the grace period was not put to the test in this run.
-		t.Logf("capture: NOT EXERCISED: no LOCK from B reached the server before A's reclaim")
-	}
+	return g
 }

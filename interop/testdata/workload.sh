@@ -303,7 +303,23 @@ else
   lk 0 "disjoint W 100-199 is granted" -start 100 -len 100
   lk 0 "R 300-309 is granted" -s -start 300 -len 10
   lk 1 "F_GETLK at byte 10 reports the holder" -test -start 10 -len 1
-  lk 1 "flock (a whole-file NLM lock on NFSv3, a whole-file LOCK on NFSv4) is denied" -flock
+  if [ "$vers" = 3 ]; then
+    lk 1 "flock (a whole-file NLM lock on NFSv3) is denied" -flock
+  else
+    # The Linux NFSv4 client sends flock as a whole-file LOCK, unless it
+    # holds a delegation for the file: then it keeps every lock local, where
+    # flock and fcntl locks do not conflict (as on a local file system). So
+    # check flock against flock, on another file, which holds either way.
+    fl=$W/flock.lock
+    : > "$fl"
+    nfslock -flock -until /tmp/release-flock "$fl" > /tmp/flock-holder &
+    until grep -q locked /tmp/flock-holder 2> /dev/null; do usleep 50000; done
+    out=$(nfslock -flock "$fl" 2>&1); rc=$?
+    echo "    $out"
+    touch /tmp/release-flock
+    wait $!
+    [ "$rc" = 1 ] || { touch /tmp/release; fail "flock while another process holds a flock is denied: nfslock exit $rc, want 1"; }
+  fi
   if [ "$vers" != 3 ]; then
     # NFSv4: LOCK answered NFS4ERR_DENIED; the client polls (1 s, 2 s, ...)
     # since the server offers no CB_NOTIFY_LOCK (RFC 8881 §20.11).

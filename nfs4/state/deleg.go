@@ -336,6 +336,18 @@ func (m *Manager) clearFor(c *client, file lock.FileKey, typ DelegType) bool {
 			return false
 		}
 	}
+	// Byte-range locks of anyone else (NLM hosts above all, whose locks
+	// no OPEN shows) rule out a delegation: its holder would take its own
+	// locks locally and never see theirs. Any lock rules out a write
+	// delegation; an exclusive one, held by a writer, a read delegation.
+	for _, l := range m.locks.Locks(file) {
+		if l.Owner.Kind == lock.NFS4 && l.Owner.Client == c.lockKey {
+			continue
+		}
+		if typ == DelegWrite || l.Exclusive {
+			return false
+		}
+	}
 	return true
 }
 

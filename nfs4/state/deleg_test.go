@@ -213,6 +213,15 @@ func TestDelegPolicy(t *testing.T) {
 					e.t.Fatal(err)
 				}
 			}},
+		// An NLM host's locks are invisible to OPEN: a delegation would
+		// let the v4 client lock locally past them (interop
+		// TestLocksV3V4).
+		{name: "an NLM host holds a shared lock: write refused", access: RW, want: wWrite, allowed: true, ext: true, why: nfs4xdr.WND4_CONTENTION,
+			setup: func(e *env, a, b ClientID) { nlmLock(e, false) }},
+		{name: "an NLM host holds a shared lock: read given", access: R, want: wRead, allowed: true, typ: DelegRead,
+			setup: func(e *env, a, b ClientID) { nlmLock(e, false) }},
+		{name: "an NLM host holds an exclusive lock: no delegation", access: RW, want: wAny, allowed: true, ext: true, why: nfs4xdr.WND4_CONTENTION,
+			setup: func(e *env, a, b ClientID) { nlmLock(e, true) }},
 		{name: "another client reads: write refused", access: RW, want: wWrite, allowed: true, ext: true, why: nfs4xdr.WND4_CONTENTION,
 			setup: func(e *env, a, b ClientID) { e.mustOpen(b, "ob", "f", R, none) }},
 		{name: "another client reads: any gives read", access: RW, want: wAny, allowed: true, typ: DelegRead,
@@ -399,5 +408,13 @@ func TestDelegGetattrReply(t *testing.T) {
 	wantRecalls(t, "recall after a failed CB_GETATTR", eff, Recall{ClientID: a, Stateid: d, FH: []byte("fh-f")})
 	if eff := e.m.RecallDelegation(d); len(eff.Recalls) != 0 {
 		t.Fatalf("second recall %+v", eff)
+	}
+}
+
+// nlmLock takes bytes 0-99 of "f" for an NLM host in the shared table.
+func nlmLock(e *env, exclusive bool) {
+	r, _ := lock.RangeNLM(0, 100)
+	if c, _, err := e.locks.Lock("f", lock.Owner{Kind: lock.NLM, Client: "v3host", ID: "1"}, r, exclusive); c != nil || err != nil {
+		e.t.Fatalf("NLM lock: %v %v", c, err)
 	}
 }

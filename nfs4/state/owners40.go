@@ -55,6 +55,7 @@ type owner40 struct {
 	// The last reply: the operation's encoded result (status first), and
 	// for OPEN the filehandle it made current.
 	reply  []byte
+	op     uint32
 	status Status
 	fh     []byte
 	// closed is the stateid its last CLOSE ended (state40.closed).
@@ -76,6 +77,11 @@ type SeqidArgs struct {
 	ByStateid bool
 	Stateid   Stateid
 	Seqid     uint32
+	// Op is the operation number: a request with the last seqid is a
+	// retransmission only of the operation that used it (else
+	// NFS4ERR_BAD_SEQID), so a replay never puts one operation's result
+	// under another's number.
+	Op uint32
 	// Reset: an OPEN may start an unconfirmed open-owner afresh (RFC 7530
 	// §16.18.5: the server may forget an unconfirmed open-owner; a client
 	// that never confirmed it starts over with any seqid), dropping what
@@ -92,6 +98,7 @@ type SeqidToken struct {
 	ow        *owner40
 	gen       uint64
 	seqid     uint32
+	op        uint32
 	newLock   []byte
 	lockSeqid uint32
 }
@@ -159,7 +166,7 @@ func (m *Manager) BeginSeqid(a SeqidArgs) (SeqidResult, Status) {
 		}
 		st := m.stateids[s.Other]
 		if st == nil {
-			return m.closedReplay(s.Other, a.Seqid)
+			return m.closedReplay(s.Other, a.Seqid, a.Op)
 		}
 		switch {
 		case st.client.v40 == nil:
@@ -204,7 +211,7 @@ func (m *Manager) BeginSeqid(a SeqidArgs) (SeqidResult, Status) {
 	}
 	ow.used = now
 	switch {
-	case ow.started && a.Seqid == ow.seqid && ow.reply != nil:
+	case ow.started && a.Seqid == ow.seqid && ow.reply != nil && ow.op == a.Op:
 		return SeqidResult{ClientID: c.id, Replay: ow.replay()}, OK
 	case a.Reset && !ow.confirmed && ow.started:
 		m.resetOwner(ow)
@@ -213,7 +220,7 @@ func (m *Manager) BeginSeqid(a SeqidArgs) (SeqidResult, Status) {
 	}
 	ow.busy = true
 	ow.gen++
-	t := SeqidToken{ow: ow, gen: ow.gen, seqid: a.Seqid, lockSeqid: a.LockSeqid}
+	t := SeqidToken{ow: ow, gen: ow.gen, seqid: a.Seqid, op: a.Op, lockSeqid: a.LockSeqid}
 	if a.NewLockOwner != nil {
 		t.newLock = bytes.Clone(a.NewLockOwner)
 	}
@@ -221,12 +228,12 @@ func (m *Manager) BeginSeqid(a SeqidArgs) (SeqidResult, Status) {
 }
 
 // closedReplay answers a request naming a stateid that CLOSE ended.
-func (m *Manager) closedReplay(other [12]byte, seqid uint32) (SeqidResult, Status) {
+func (m *Manager) closedReplay(other [12]byte, seqid, op uint32) (SeqidResult, Status) {
 	ow := m.v40.closed[other]
 	switch {
 	case ow == nil || ow.busy:
 		return SeqidResult{}, errBadStateid
-	case ow.started && seqid == ow.seqid && ow.reply != nil:
+	case ow.started && seqid == ow.seqid && ow.reply != nil && ow.op == op:
 		ow.used = m.now()
 		m.renew(ow.client, m.now())
 		return SeqidResult{ClientID: ow.client.id, Replay: ow.replay()}, OK
@@ -289,7 +296,7 @@ func (m *Manager) EndSeqid(t SeqidToken, a EndArgs) Effects {
 	}
 	if !seqidKeeps(a.Status) {
 		ow.seqid, ow.started = t.seqid, true
-		ow.status = a.Status
+		ow.status, ow.op = a.Status, t.op
 		ow.reply = bytes.Clone(a.Reply)
 		ow.fh = bytes.Clone(a.FH)
 		if t.newLock != nil && ow.client.v40 != nil {
