@@ -104,11 +104,3 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return BucketBound(NumBuckets - 2)
 }
-
-// add adds o to h.
-func (h *Histogram) add(o *Histogram) {
-	for i := range h.Buckets {
-		h.Buckets[i] += o.Buckets[i]
-	}
-	h.Sum += o.Sum
-}

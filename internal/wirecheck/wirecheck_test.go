@@ -336,24 +336,6 @@ func TestCaptureFindsBrokenTraffic(t *testing.T) {
 	t.Logf("report on broken traffic: %s", rep)
 }
 
-func hasXID(ps []Problem, xid uint32) bool {
-	for _, p := range ps {
-		if p.XID == xid {
-			return true
-		}
-	}
-	return false
-}
-
-// callBody encodes an AUTH_NONE call header (RFC 5531 §9).
-func callBody(xid, prog, vers, proc uint32) []byte {
-	var w xdr.Writer
-	for _, v := range []uint32{xid, 0, 2, prog, vers, proc, 0, 0, 0, 0} {
-		w.Uint32(v)
-	}
-	return w.Buf
-}
-
 // record frames an RPC message of msgType with body as one TCP record.
 func record(xid, msgType uint32, body []byte) []byte {
 	var w xdr.Writer
