@@ -13,6 +13,7 @@ import (
 	"github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
+	"github.com/gonfs/gonfs/xdr/xdrtest"
 )
 
 // Helpers for the attribute and namespace op tests (op_attr, op_create,
@@ -70,7 +71,8 @@ func mkFattr(vals ...attrVal) nfs4xdr.Fattr4 {
 
 // attrMap holds the decoded values of a fattr4 reply: numbers as uint64,
 // booleans, strings and opaques as []byte, fsid and rawdev as [2]uint64,
-// times as time.Time, bitmaps as fattr.Bitmap.
+// times as time.Time, bitmaps as fattr.Bitmap, open_arguments as
+// nfs4xdr.OpenArguments4.
 type attrMap map[uint32]any
 
 // decodeAttrs decodes a fattr4 from the server, failing the test on any
@@ -118,6 +120,10 @@ func decodeAttrs(t *testing.T, f *nfs4xdr.Fattr4) attrMap {
 			n := r.ArrayLen(xdr.Unbounded, 4)
 			r.Skip(4 * n)
 			out[a] = uint64(n)
+		case nfs4xdr.FATTR4_OPEN_ARGUMENTS:
+			var oa nfs4xdr.OpenArguments4
+			oa.Decode(r)
+			out[a] = oa
 		default:
 			t.Fatalf("decodeAttrs: no shape for %s", fattr.Name(a))
 		}
@@ -523,6 +529,75 @@ func TestVerify(t *testing.T) {
 	// A pseudo directory can be verified too.
 	res := s.call(opPutrootfh(), argVerify(mkFattr(u32Val(nfs4xdr.FATTR4_TYPE, uint32(nfs4xdr.NF4DIR)))))
 	f.wantStatus(res, nfs4xdr.NFS4_OK, 3)
+}
+
+// RFC 9754: open_arguments tells a 4.2 client which OPEN arguments the
+// server supports. It is read-only and a 4.2 attribute only.
+func TestGetattrOpenArguments(t *testing.T) {
+	f := newFixture(t, "")
+	s := f.newSession(root)
+	fileFH := f.wireFH("/", f.mkfileB("/", nil, "file", 42))
+	rootFH := fhOf(t, s)
+	// Five one-word bitmap4s, bit N for each supported enum value N.
+	wantHex := "00000001 0000000e" + // share access READ, WRITE, BOTH
+		" 00000001 0000000f" + // share deny NONE, READ, WRITE, BOTH
+		" 00000001 00000038" + // wants ANY_DELEG, NO_DELEG, CANCEL
+		" 00000001 00000037" + // claims NULL, PREVIOUS, DELEGATE_CUR, FH, DELEG_CUR_FH
+		" 00000001 0000000f" // create modes UNCHECKED4, GUARDED, EXCLUSIVE4, EXCLUSIVE4_1
+	want := xdrtest.Unhex(t, wantHex)
+
+	for _, tt := range []struct {
+		name string
+		fh   []byte
+	}{{"file", fileFH}, {"pseudo root", rootFH}} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := s.call42(opPutfh(tt.fh), argGetattr(nfs4xdr.FATTR4_SUPPORTED_ATTRS, nfs4xdr.FATTR4_OPEN_ARGUMENTS))
+			f.wantStatus(res, nfs4xdr.NFS4_OK, 3)
+			got := res.Resarray[2].Opgetattr.Resok4.ObjAttributes
+			a := decodeAttrs(t, &got)
+			if !a[nfs4xdr.FATTR4_SUPPORTED_ATTRS].(fattr.Bitmap).Has(nfs4xdr.FATTR4_OPEN_ARGUMENTS) {
+				t.Errorf("4.2 supported_attrs lacks open_arguments")
+			}
+			if _, ok := a[nfs4xdr.FATTR4_OPEN_ARGUMENTS]; !ok {
+				t.Fatalf("open_arguments left out of the reply (bitmap %v)", got.Attrmask)
+			}
+			// The value on the wire, byte for byte: it is the last one,
+			// and decodeAttrs found nothing after it.
+			if !bytes.HasSuffix(got.AttrVals, want) {
+				t.Errorf("attr_vals %x do not end in open_arguments %x", got.AttrVals, want)
+			}
+		})
+	}
+
+	// 4.1 neither offers nor returns it.
+	a41, got41 := getattrOf(t, s, fileFH, nfs4xdr.FATTR4_SUPPORTED_ATTRS, nfs4xdr.FATTR4_OPEN_ARGUMENTS)
+	if got41 != fattr.Of(nfs4xdr.FATTR4_SUPPORTED_ATTRS) ||
+		a41[nfs4xdr.FATTR4_SUPPORTED_ATTRS].(fattr.Bitmap).Has(nfs4xdr.FATTR4_OPEN_ARGUMENTS) {
+		t.Errorf("4.1 GETATTR returned or offered open_arguments: %v", got41)
+	}
+
+	oaVal := attrVal{nfs4xdr.FATTR4_OPEN_ARGUMENTS, func(w *xdr.Writer) { w.Buf = append(w.Buf, want...) }}
+	for _, tt := range []struct {
+		name  string
+		minor uint32
+		op    nfs4xdr.NfsArgop4
+		want  nfs4xdr.Nfsstat4
+	}{
+		// Read-only (RFC 8881 §18.30.3).
+		{"SETATTR in 4.2", 2, argSetattr(anonymousSid, mkFattr(oaVal)), nfs4xdr.NFS4ERR_INVAL},
+		{"SETATTR in 4.1", 1, argSetattr(anonymousSid, mkFattr(oaVal)), nfs4xdr.NFS4ERR_ATTRNOTSUPP},
+		{"VERIFY in 4.2", 2, argVerify(mkFattr(oaVal)), nfs4xdr.NFS4_OK},
+		{"NVERIFY in 4.2", 2, argNverify(mkFattr(oaVal)), nfs4xdr.NFS4ERR_SAME},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			call := s.call
+			if tt.minor == 2 {
+				call = s.call42
+			}
+			res := call(opPutfh(fileFH), tt.op)
+			f.wantStatus(res, tt.want, 3)
+		})
+	}
 }
 
 // RFC 8881 §18.7.3, §2.6.3.1.1: GETATTR and VERIFY in an export the

@@ -20,8 +20,13 @@ import (
 // part of the reply (deleg.go).
 const (
 	shareAccessMask = x.OPEN4_SHARE_ACCESS_BOTH
-	shareWantFlags  = x.OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
-		x.OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED
+	// DELEG_TIMESTAMPS (RFC 9754) asks for delegated timestamps; we
+	// accept and ignore it, as the SIGNAL and PUSH hints: a client learns
+	// whether timestamps were delegated from the delegation type it gets
+	// back, and open_arguments does not advertise it.
+	shareWantFlags = x.OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL |
+		x.OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED |
+		x.OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS
 	shareAccessKnown = shareAccessMask | x.OPEN4_SHARE_ACCESS_WANT_DELEG_MASK | shareWantFlags
 )
 

@@ -12,7 +12,7 @@ import (
 
 // words is how many bitmap4 words gonfs knows: attributes 0 to 95, which
 // covers every attribute through NFSv4.2 and its extensions (the highest is
-// xattr_support, 82).
+// open_arguments, 86, of RFC 9754).
 const words = 3
 
 // MaxAttr is the highest attribute number a Bitmap can hold.
@@ -217,7 +217,7 @@ func Name(a uint32) string {
 }
 
 // names is a read-only table of the attribute names of RFC 8881 §5.6 to
-// §5.13, RFC 7862 §12.2, RFC 8275 and RFC 8276.
+// §5.13, RFC 7862 §12.2, RFC 8275, RFC 8276 and RFC 9754.
 var names = [...]string{
 	x.FATTR4_SUPPORTED_ATTRS: "supported_attrs", x.FATTR4_TYPE: "type",
 	x.FATTR4_FH_EXPIRE_TYPE: "fh_expire_type", x.FATTR4_CHANGE: "change",
@@ -258,4 +258,6 @@ var names = [...]string{
 	x.FATTR4_CLONE_BLKSIZE: "clone_blksize", x.FATTR4_SPACE_FREED: "space_freed",
 	x.FATTR4_CHANGE_ATTR_TYPE: "change_attr_type", x.FATTR4_SEC_LABEL: "sec_label",
 	x.FATTR4_MODE_UMASK: "mode_umask", x.FATTR4_XATTR_SUPPORT: "xattr_support",
+	x.FATTR4_OFFLINE: "offline", x.FATTR4_TIME_DELEG_ACCESS: "time_deleg_access",
+	x.FATTR4_TIME_DELEG_MODIFY: "time_deleg_modify", x.FATTR4_OPEN_ARGUMENTS: "open_arguments",
 }

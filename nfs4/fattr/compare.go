@@ -129,6 +129,10 @@ func skipValue(r *xdr.Reader, a uint32) error {
 	case x.FATTR4_FS_LAYOUT_TYPES:
 		n := r.ArrayLen(xdr.Unbounded, 4)
 		r.Skip(4 * n)
+	case x.FATTR4_OPEN_ARGUMENTS:
+		for range 5 { // the bitmap4s of open_arguments4
+			DecodeBitmap(r)
+		}
 	default:
 		// Write-only attributes and rdattr_error were refused before.
 		return fmt.Errorf("fattr: no shape for attribute %s", Name(a))

@@ -2,6 +2,7 @@ package fattr
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
@@ -69,6 +70,9 @@ func TestCompare(t *testing.T) {
 		{"space counts", fattr(Of(x.FATTR4_FILES_FREE, x.FATTR4_SPACE_TOTAL), wU64(500), wU64(1<<40)), nil, true},
 		{"empty layout list", fattr(Of(x.FATTR4_FS_LAYOUT_TYPES), wU32(0)), nil, true},
 		{"a layout type", fattr(Of(x.FATTR4_FS_LAYOUT_TYPES), wU32(1), wU32(1)), nil, false},
+		{"open_arguments", &x.Fattr4{Attrmask: Of(x.FATTR4_OPEN_ARGUMENTS).Words(), AttrVals: unhex(t, openArgumentsHex)}, nil, true},
+		{"open_arguments claiming DELEGATE_PREV", &x.Fattr4{Attrmask: Of(x.FATTR4_OPEN_ARGUMENTS).Words(),
+			AttrVals: unhex(t, strings.Replace(openArgumentsHex, "00000037", "0000003f", 1))}, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := testSource(2)
@@ -101,6 +105,7 @@ func TestCompareErrors(t *testing.T) {
 		{"malformed after a difference", fattr(Of(x.FATTR4_SIZE, x.FATTR4_MODE), wU64(1)), x.NFS4ERR_BADXDR},
 		{"filehandle too long", fattr(Of(x.FATTR4_FILEHANDLE), wU32(129), wRaw(make([]byte, 132)...)), x.NFS4ERR_BADXDR},
 		{"layout list longer than the record", fattr(Of(x.FATTR4_FS_LAYOUT_TYPES), wU32(1000)), x.NFS4ERR_BADXDR},
+		{"open_arguments cut short", fattr(Of(x.FATTR4_OPEN_ARGUMENTS), wU32(1), wU32(0xe), wU32(1)), x.NFS4ERR_BADXDR},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Compare(tc.f, testSource(2))

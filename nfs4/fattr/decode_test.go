@@ -105,6 +105,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"defined bit we lack in word 2", 2, false, x.Bitmap4{0, 0, 1 << (x.FATTR4_SEC_LABEL - 64)}, nil, x.NFS4ERR_ATTRNOTSUPP},
 		{"mode_umask in SETATTR", 2, false, Of(x.FATTR4_MODE_UMASK).Words(), vals(wU32(0o777), wU32(0o22)), x.NFS4ERR_INVAL},
 		{"mode_umask with mode", 2, true, Of(x.FATTR4_MODE, x.FATTR4_MODE_UMASK).Words(), vals(wU32(0), wU32(0), wU32(0)), x.NFS4ERR_INVAL},
+		{"open_arguments is read-only", 2, false, Of(x.FATTR4_OPEN_ARGUMENTS).Words(), unhex(t, openArgumentsHex), x.NFS4ERR_INVAL},
+		{"open_arguments in 4.1", 1, false, Of(x.FATTR4_OPEN_ARGUMENTS).Words(), unhex(t, openArgumentsHex), x.NFS4ERR_ATTRNOTSUPP},
 		{"no values", 1, false, Of(x.FATTR4_SIZE).Words(), nil, x.NFS4ERR_BADXDR},
 		{"short value", 1, false, Of(x.FATTR4_SIZE).Words(), vals(wU32(1)), x.NFS4ERR_BADXDR},
 		{"bits set beyond the values", 1, false, Of(x.FATTR4_SIZE, x.FATTR4_MODE).Words(), vals(wU64(1)), x.NFS4ERR_BADXDR},

@@ -36,7 +36,11 @@
 //     fs_charset_cap;
 //   - 4.2: clone_blksize, change_attr_type (NFS4_CHANGE_TYPE_IS_MONOTONIC_INCR,
 //     since vfs.Attr.Change advances on every change), mode_umask
-//     (settable at creation only, RFC 8275) and xattr_support.
+//     (settable at creation only, RFC 8275), xattr_support and
+//     open_arguments (RFC 9754: the share modes, delegation wants, claims
+//     and create modes OPEN supports; read-only). RFC 9754's offline,
+//     time_deleg_access and time_deleg_modify are not supported: there
+//     are no offline files and no delegated timestamps.
 //
 // Owner strings: the default Mapper, with no domain configured, speaks
 // numeric strings ("1000") both ways. That is what the Linux client sends

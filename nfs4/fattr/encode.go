@@ -264,6 +264,12 @@ func (e *encoder) attr(w *xdr.Writer, a uint32) error {
 		w.Int32(int32(x.NFS4_CHANGE_TYPE_IS_MONOTONIC_INCR))
 	case x.FATTR4_XATTR_SUPPORT:
 		w.Bool(ex.Xattrs)
+	case x.FATTR4_OPEN_ARGUMENTS:
+		// Five one-word bitmap4s, in open_arguments4 order.
+		for _, v := range [...]uint32{oaShareAccess, oaShareDeny, oaShareAccessWant, oaOpenClaim, oaCreateMode} {
+			w.Uint32(1)
+			w.Uint32(v)
+		}
 	default:
 		// Supported() and this switch disagree: a bug here, not the
 		// client's.

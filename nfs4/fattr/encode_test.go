@@ -3,6 +3,7 @@ package fattr
 import (
 	"bytes"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -90,6 +91,7 @@ func TestEncodeEachAttribute(t *testing.T) {
 		x.FATTR4_CLONE_BLKSIZE:      u32(4096),
 		x.FATTR4_CHANGE_ATTR_TYPE:   u32(0),
 		x.FATTR4_XATTR_SUPPORT:      u32(1),
+		x.FATTR4_OPEN_ARGUMENTS:     unhex(t, openArgumentsHex),
 	}
 	readable := Supported(2).AndNot(WriteOnly())
 	for a, ok := readable.First(); ok; a, ok = readable.next(a + 1) {
@@ -131,6 +133,74 @@ func TestEncodeGolden(t *testing.T) {
 				t.Errorf("got  %x\nwant %x", w.Buf, want)
 			}
 		})
+	}
+}
+
+// openArgumentsHex is our open_arguments (RFC 9754, XDR in its §10): five
+// one-word bitmap4s, bit N set for each supported value N.
+const openArgumentsHex = "00000001 0000000e" + // share access: READ 1, WRITE 2, BOTH 3
+	" 00000001 0000000f" + // share deny: NONE 0 to BOTH 3
+	" 00000001 00000038" + // wants: ANY_DELEG 3, NO_DELEG 4, CANCEL 5
+	" 00000001 00000037" + // claims: NULL 0, PREVIOUS 1, DELEGATE_CUR 2, FH 4, DELEG_CUR_FH 5
+	" 00000001 0000000f" // create modes: UNCHECKED4 0 to EXCLUSIVE4_1 3
+
+// TestEncodeOpenArguments checks the whole fattr4 of open_arguments, and
+// that it is a 4.2 attribute only.
+func TestEncodeOpenArguments(t *testing.T) {
+	for _, tc := range []struct {
+		minor uint32
+		want  string
+	}{
+		{0, "00000000 00000000"},
+		{1, "00000000 00000000"},
+		// Bit 86 is bit 22 of word 2; 40 bytes of values.
+		{2, "00000003 00000000 00000000 00400000 00000028 " + openArgumentsHex},
+	} {
+		var w xdr.Writer
+		if _, err := Encode(&w, Of(x.FATTR4_OPEN_ARGUMENTS), testSource(tc.minor)); err != nil {
+			t.Fatalf("minor %d: %v", tc.minor, err)
+		}
+		if want := unhex(t, tc.want); !bytes.Equal(w.Buf, want) {
+			t.Errorf("minor %d:\n got %x\nwant %x", tc.minor, w.Buf, want)
+		}
+	}
+}
+
+// TestOpenArgumentsValues reads our open_arguments back through the
+// generated type and checks each bitmap4 names exactly the enum values
+// OPEN supports (nfs4/op_open.go).
+func TestOpenArgumentsValues(t *testing.T) {
+	var oa x.Fattr4OpenArguments
+	if err := xdr.Unmarshal(encodeOne(t, x.FATTR4_OPEN_ARGUMENTS, testSource(2)), &oa); err != nil {
+		t.Fatal(err)
+	}
+	u := func(vs ...uint32) x.Bitmap4 {
+		var b Bitmap
+		for _, v := range vs {
+			b.Set(v)
+		}
+		return b.Bitmap4()
+	}
+	for _, tc := range []struct {
+		name      string
+		got, want x.Bitmap4
+	}{
+		{"share access", oa.OaShareAccess, u(uint32(x.OPEN_ARGS_SHARE_ACCESS_READ),
+			uint32(x.OPEN_ARGS_SHARE_ACCESS_WRITE), uint32(x.OPEN_ARGS_SHARE_ACCESS_BOTH))},
+		{"share deny", oa.OaShareDeny, u(uint32(x.OPEN_ARGS_SHARE_DENY_NONE), uint32(x.OPEN_ARGS_SHARE_DENY_READ),
+			uint32(x.OPEN_ARGS_SHARE_DENY_WRITE), uint32(x.OPEN_ARGS_SHARE_DENY_BOTH))},
+		{"wants", oa.OaShareAccessWant, u(uint32(x.OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG),
+			uint32(x.OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG), uint32(x.OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL))},
+		{"claims", oa.OaOpenClaim, u(uint32(x.OPEN_ARGS_OPEN_CLAIM_NULL), uint32(x.OPEN_ARGS_OPEN_CLAIM_PREVIOUS),
+			uint32(x.OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR), uint32(x.OPEN_ARGS_OPEN_CLAIM_FH),
+			uint32(x.OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH))},
+		{"create modes", oa.OaCreateMode, u(uint32(x.OPEN_ARGS_CREATEMODE_UNCHECKED4),
+			uint32(x.OPEN_ARGS_CREATE_MODE_GUARDED), uint32(x.OPEN_ARGS_CREATEMODE_EXCLUSIVE4),
+			uint32(x.OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1))},
+	} {
+		if !slices.Equal(tc.got, tc.want) {
+			t.Errorf("%s = %#x, want %#x", tc.name, tc.got, tc.want)
+		}
 	}
 }
 

@@ -34,9 +34,13 @@ const (
 	minor1w1 = 1 << (x.FATTR4_FS_LAYOUT_TYPES - 32)
 	minor1w2 = 1<<(x.FATTR4_SUPPATTR_EXCLCREAT-64) | 1<<(x.FATTR4_FS_CHARSET_CAP-64)
 
-	// Added by 4.2 (RFC 7862 §12.2), RFC 8275 and RFC 8276.
+	// Added by 4.2 (RFC 7862 §12.2), RFC 8275, RFC 8276 and RFC 9754
+	// (open_arguments; not offline, time_deleg_access or
+	// time_deleg_modify, which need offline files and delegated
+	// timestamps).
 	minor2w2 = 1<<(x.FATTR4_CLONE_BLKSIZE-64) | 1<<(x.FATTR4_CHANGE_ATTR_TYPE-64) |
-		1<<(x.FATTR4_MODE_UMASK-64) | 1<<(x.FATTR4_XATTR_SUPPORT-64)
+		1<<(x.FATTR4_MODE_UMASK-64) | 1<<(x.FATTR4_XATTR_SUPPORT-64) |
+		1<<(x.FATTR4_OPEN_ARGUMENTS-64)
 
 	// What SETATTR and createattrs may set.
 	settable0 = 1 << x.FATTR4_SIZE
@@ -50,6 +54,27 @@ const (
 	// the file).
 	writeOnly1 = 1<<(x.FATTR4_TIME_ACCESS_SET-32) | 1<<(x.FATTR4_TIME_MODIFY_SET-32)
 	writeOnly2 = 1 << (x.FATTR4_MODE_UMASK - 64)
+
+	// The value of open_arguments (RFC 9754, XDR in its §10): bit N of
+	// each word is value N of the matching open_args_* enum, set for what
+	// OPEN (nfs4/op_open.go) accepts and acts on. Any access, any deny.
+	// Of the wants, the delegation wants; READ_DELEG and WRITE_DELEG have
+	// no value in open_args_share_access_want4, and the SIGNAL and PUSH
+	// flags are accepted but never acted on, so they are not claimed;
+	// neither are DELEG_TIMESTAMPS and OPEN_XOR_DELEGATION. Every claim
+	// but the DELEGATE_PREV pair, which OPEN answers NFS4ERR_NOTSUPP
+	// (no stable delegation records). Every create mode.
+	oaShareAccess = 1<<x.OPEN_ARGS_SHARE_ACCESS_READ | 1<<x.OPEN_ARGS_SHARE_ACCESS_WRITE |
+		1<<x.OPEN_ARGS_SHARE_ACCESS_BOTH
+	oaShareDeny = 1<<x.OPEN_ARGS_SHARE_DENY_NONE | 1<<x.OPEN_ARGS_SHARE_DENY_READ |
+		1<<x.OPEN_ARGS_SHARE_DENY_WRITE | 1<<x.OPEN_ARGS_SHARE_DENY_BOTH
+	oaShareAccessWant = 1<<x.OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG |
+		1<<x.OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG | 1<<x.OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL
+	oaOpenClaim = 1<<x.OPEN_ARGS_OPEN_CLAIM_NULL | 1<<x.OPEN_ARGS_OPEN_CLAIM_PREVIOUS |
+		1<<x.OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR | 1<<x.OPEN_ARGS_OPEN_CLAIM_FH |
+		1<<x.OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH
+	oaCreateMode = 1<<x.OPEN_ARGS_CREATEMODE_UNCHECKED4 | 1<<x.OPEN_ARGS_CREATE_MODE_GUARDED |
+		1<<x.OPEN_ARGS_CREATEMODE_EXCLUSIVE4 | 1<<x.OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1
 
 	// Attributes whose values come from the filesystem's StatFS.
 	statfs0 = 1<<x.FATTR4_FILES_AVAIL | 1<<x.FATTR4_FILES_FREE | 1<<x.FATTR4_FILES_TOTAL

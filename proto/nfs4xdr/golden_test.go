@@ -135,6 +135,20 @@ func TestGolden(t *testing.T) {
 			"00000000 00000000 00000007 00000001" + // tag, minorversion, ident, count
 				" 00000004 00000001 0a0b0c000000000000000000 00000000 00000004 aabbccdd",
 			nil},
+		// RFC 9754 §10: five bitmap4s, bit N for enum value N.
+		{"fattr4_open_arguments", &Fattr4OpenArguments{
+			OaShareAccess:     bits(int(OPEN_ARGS_SHARE_ACCESS_READ), int(OPEN_ARGS_SHARE_ACCESS_BOTH)),
+			OaShareDeny:       bits(int(OPEN_ARGS_SHARE_DENY_NONE)),
+			OaShareAccessWant: bits(int(OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION)),
+			OaOpenClaim:       nil,
+			OaCreateMode:      bits(int(OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1)),
+		},
+			"00000001 0000000a" + // READ, BOTH: bits 1 and 3
+				" 00000001 00000001" + // NONE: bit 0
+				" 00000001 00200000" + // OPEN_XOR_DELEGATION: bit 21
+				" 00000000" + // no claims
+				" 00000001 00000008", // EXCLUSIVE4_1: bit 3
+			nil},
 		{"SETXATTR4args", &SETXATTR4args{SxaOption: SETXATTR4_CREATE, SxaKey: Xattrkey4("user.a"), SxaValue: Xattrvalue4("v")},
 			"00000001 00000006 757365722e610000 00000001 76000000", nil},
 

@@ -1685,6 +1685,180 @@ func (v *ChangeAttrType4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
 
 func (v *ChangeAttrType4) Decode(r *xdr.Reader) { *v = ChangeAttrType4(r.Int32()) }
 
+type OpenArgsShareAccess4 int32
+
+const (
+	OPEN_ARGS_SHARE_ACCESS_READ  OpenArgsShareAccess4 = 1
+	OPEN_ARGS_SHARE_ACCESS_WRITE OpenArgsShareAccess4 = 2
+	OPEN_ARGS_SHARE_ACCESS_BOTH  OpenArgsShareAccess4 = 3
+)
+
+func (v OpenArgsShareAccess4) String() string {
+	switch v {
+	case OPEN_ARGS_SHARE_ACCESS_READ:
+		return "OPEN_ARGS_SHARE_ACCESS_READ"
+	case OPEN_ARGS_SHARE_ACCESS_WRITE:
+		return "OPEN_ARGS_SHARE_ACCESS_WRITE"
+	case OPEN_ARGS_SHARE_ACCESS_BOTH:
+		return "OPEN_ARGS_SHARE_ACCESS_BOTH"
+	}
+	return "open_args_share_access4(" + strconv.Itoa(int(v)) + ")"
+}
+
+func (v *OpenArgsShareAccess4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
+
+func (v *OpenArgsShareAccess4) Decode(r *xdr.Reader) { *v = OpenArgsShareAccess4(r.Int32()) }
+
+type OpenArgsShareDeny4 int32
+
+const (
+	OPEN_ARGS_SHARE_DENY_NONE  OpenArgsShareDeny4 = 0
+	OPEN_ARGS_SHARE_DENY_READ  OpenArgsShareDeny4 = 1
+	OPEN_ARGS_SHARE_DENY_WRITE OpenArgsShareDeny4 = 2
+	OPEN_ARGS_SHARE_DENY_BOTH  OpenArgsShareDeny4 = 3
+)
+
+func (v OpenArgsShareDeny4) String() string {
+	switch v {
+	case OPEN_ARGS_SHARE_DENY_NONE:
+		return "OPEN_ARGS_SHARE_DENY_NONE"
+	case OPEN_ARGS_SHARE_DENY_READ:
+		return "OPEN_ARGS_SHARE_DENY_READ"
+	case OPEN_ARGS_SHARE_DENY_WRITE:
+		return "OPEN_ARGS_SHARE_DENY_WRITE"
+	case OPEN_ARGS_SHARE_DENY_BOTH:
+		return "OPEN_ARGS_SHARE_DENY_BOTH"
+	}
+	return "open_args_share_deny4(" + strconv.Itoa(int(v)) + ")"
+}
+
+func (v *OpenArgsShareDeny4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
+
+func (v *OpenArgsShareDeny4) Decode(r *xdr.Reader) { *v = OpenArgsShareDeny4(r.Int32()) }
+
+type OpenArgsShareAccessWant4 int32
+
+const (
+	OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG                     OpenArgsShareAccessWant4 = 3
+	OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG                      OpenArgsShareAccessWant4 = 4
+	OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL                        OpenArgsShareAccessWant4 = 5
+	OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL OpenArgsShareAccessWant4 = 17
+	OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED   OpenArgsShareAccessWant4 = 18
+	OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS              OpenArgsShareAccessWant4 = 20
+	OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION           OpenArgsShareAccessWant4 = 21
+)
+
+func (v OpenArgsShareAccessWant4) String() string {
+	switch v {
+	case OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS"
+	case OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION:
+		return "OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION"
+	}
+	return "open_args_share_access_want4(" + strconv.Itoa(int(v)) + ")"
+}
+
+func (v *OpenArgsShareAccessWant4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
+
+func (v *OpenArgsShareAccessWant4) Decode(r *xdr.Reader) { *v = OpenArgsShareAccessWant4(r.Int32()) }
+
+type OpenArgsOpenClaim4 int32
+
+const (
+	OPEN_ARGS_OPEN_CLAIM_NULL          OpenArgsOpenClaim4 = 0
+	OPEN_ARGS_OPEN_CLAIM_PREVIOUS      OpenArgsOpenClaim4 = 1
+	OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR  OpenArgsOpenClaim4 = 2
+	OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV OpenArgsOpenClaim4 = 3
+	OPEN_ARGS_OPEN_CLAIM_FH            OpenArgsOpenClaim4 = 4
+	OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH  OpenArgsOpenClaim4 = 5
+	OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH OpenArgsOpenClaim4 = 6
+)
+
+func (v OpenArgsOpenClaim4) String() string {
+	switch v {
+	case OPEN_ARGS_OPEN_CLAIM_NULL:
+		return "OPEN_ARGS_OPEN_CLAIM_NULL"
+	case OPEN_ARGS_OPEN_CLAIM_PREVIOUS:
+		return "OPEN_ARGS_OPEN_CLAIM_PREVIOUS"
+	case OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR:
+		return "OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR"
+	case OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV:
+		return "OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV"
+	case OPEN_ARGS_OPEN_CLAIM_FH:
+		return "OPEN_ARGS_OPEN_CLAIM_FH"
+	case OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH:
+		return "OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH"
+	case OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH:
+		return "OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH"
+	}
+	return "open_args_open_claim4(" + strconv.Itoa(int(v)) + ")"
+}
+
+func (v *OpenArgsOpenClaim4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
+
+func (v *OpenArgsOpenClaim4) Decode(r *xdr.Reader) { *v = OpenArgsOpenClaim4(r.Int32()) }
+
+type OpenArgsCreatemode4 int32
+
+const (
+	OPEN_ARGS_CREATEMODE_UNCHECKED4    OpenArgsCreatemode4 = 0
+	OPEN_ARGS_CREATE_MODE_GUARDED      OpenArgsCreatemode4 = 1
+	OPEN_ARGS_CREATEMODE_EXCLUSIVE4    OpenArgsCreatemode4 = 2
+	OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1 OpenArgsCreatemode4 = 3
+)
+
+func (v OpenArgsCreatemode4) String() string {
+	switch v {
+	case OPEN_ARGS_CREATEMODE_UNCHECKED4:
+		return "OPEN_ARGS_CREATEMODE_UNCHECKED4"
+	case OPEN_ARGS_CREATE_MODE_GUARDED:
+		return "OPEN_ARGS_CREATE_MODE_GUARDED"
+	case OPEN_ARGS_CREATEMODE_EXCLUSIVE4:
+		return "OPEN_ARGS_CREATEMODE_EXCLUSIVE4"
+	case OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1:
+		return "OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1"
+	}
+	return "open_args_createmode4(" + strconv.Itoa(int(v)) + ")"
+}
+
+func (v *OpenArgsCreatemode4) Encode(w *xdr.Writer) { w.Int32(int32(*v)) }
+
+func (v *OpenArgsCreatemode4) Decode(r *xdr.Reader) { *v = OpenArgsCreatemode4(r.Int32()) }
+
+type OpenArguments4 struct {
+	OaShareAccess     Bitmap4
+	OaShareDeny       Bitmap4
+	OaShareAccessWant Bitmap4
+	OaOpenClaim       Bitmap4
+	OaCreateMode      Bitmap4
+}
+
+func (v *OpenArguments4) Encode(w *xdr.Writer) {
+	(&v.OaShareAccess).Encode(w)
+	(&v.OaShareDeny).Encode(w)
+	(&v.OaShareAccessWant).Encode(w)
+	(&v.OaOpenClaim).Encode(w)
+	(&v.OaCreateMode).Encode(w)
+}
+
+func (v *OpenArguments4) Decode(r *xdr.Reader) {
+	(&v.OaShareAccess).Decode(r)
+	(&v.OaShareDeny).Decode(r)
+	(&v.OaShareAccessWant).Decode(r)
+	(&v.OaOpenClaim).Decode(r)
+	(&v.OaCreateMode).Decode(r)
+}
+
 type LabelformatSpec4 struct {
 	LfsLfs Policy4
 	LfsPi  Policy4
@@ -2493,6 +2667,22 @@ func (v *Fattr4XattrSupport) Decode(r *xdr.Reader) {
 	*v = Fattr4XattrSupport(r.Bool())
 }
 
+type Fattr4Offline bool
+
+func (v *Fattr4Offline) Encode(w *xdr.Writer) {
+	w.Bool(bool((*v)))
+}
+
+func (v *Fattr4Offline) Decode(r *xdr.Reader) {
+	*v = Fattr4Offline(r.Bool())
+}
+
+type Fattr4TimeDelegAccess = Nfstime4
+
+type Fattr4TimeDelegModify = Nfstime4
+
+type Fattr4OpenArguments = OpenArguments4
+
 const FATTR4_SUPPORTED_ATTRS = 0
 
 const FATTR4_TYPE = 1
@@ -2658,6 +2848,14 @@ const FATTR4_SEC_LABEL = 80
 const FATTR4_MODE_UMASK = 81
 
 const FATTR4_XATTR_SUPPORT = 82
+
+const FATTR4_OFFLINE = 83
+
+const FATTR4_TIME_DELEG_ACCESS = 84
+
+const FATTR4_TIME_DELEG_MODIFY = 85
+
+const FATTR4_OPEN_ARGUMENTS = 86
 
 type Fattr4 struct {
 	Attrmask Bitmap4
@@ -4370,6 +4568,10 @@ const OPEN4_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL = 0x10000
 
 const OPEN4_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED = 0x20000
 
+const OPEN4_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS = 0x100000
+
+const OPEN4_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION = 0x200000
+
 type OpenDelegationType4 int32
 
 const (
@@ -4680,6 +4882,8 @@ const OPEN4_RESULT_CONFIRM = 0x00000002
 const OPEN4_RESULT_LOCKTYPE_POSIX = 0x00000004
 
 const OPEN4_RESULT_PRESERVE_UNLINKED = 0x00000008
+
+const OPEN4_RESULT_NO_OPEN_STATEID = 0x00000010
 
 const OPEN4_RESULT_MAY_NOTIFY_LOCK = 0x00000020
 

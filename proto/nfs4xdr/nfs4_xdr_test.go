@@ -620,6 +620,70 @@ func randChangeAttrType4(rg *xdrtest.Rand, depth int) (v ChangeAttrType4) {
 	return vals[rg.Intn(len(vals))]
 }
 
+func randOpenArgsShareAccess4(rg *xdrtest.Rand, depth int) (v OpenArgsShareAccess4) {
+	vals := []OpenArgsShareAccess4{
+		OPEN_ARGS_SHARE_ACCESS_READ,
+		OPEN_ARGS_SHARE_ACCESS_WRITE,
+		OPEN_ARGS_SHARE_ACCESS_BOTH,
+	}
+	return vals[rg.Intn(len(vals))]
+}
+
+func randOpenArgsShareDeny4(rg *xdrtest.Rand, depth int) (v OpenArgsShareDeny4) {
+	vals := []OpenArgsShareDeny4{
+		OPEN_ARGS_SHARE_DENY_NONE,
+		OPEN_ARGS_SHARE_DENY_READ,
+		OPEN_ARGS_SHARE_DENY_WRITE,
+		OPEN_ARGS_SHARE_DENY_BOTH,
+	}
+	return vals[rg.Intn(len(vals))]
+}
+
+func randOpenArgsShareAccessWant4(rg *xdrtest.Rand, depth int) (v OpenArgsShareAccessWant4) {
+	vals := []OpenArgsShareAccessWant4{
+		OPEN_ARGS_SHARE_ACCESS_WANT_ANY_DELEG,
+		OPEN_ARGS_SHARE_ACCESS_WANT_NO_DELEG,
+		OPEN_ARGS_SHARE_ACCESS_WANT_CANCEL,
+		OPEN_ARGS_SHARE_ACCESS_WANT_SIGNAL_DELEG_WHEN_RESRC_AVAIL,
+		OPEN_ARGS_SHARE_ACCESS_WANT_PUSH_DELEG_WHEN_UNCONTENDED,
+		OPEN_ARGS_SHARE_ACCESS_WANT_DELEG_TIMESTAMPS,
+		OPEN_ARGS_SHARE_ACCESS_WANT_OPEN_XOR_DELEGATION,
+	}
+	return vals[rg.Intn(len(vals))]
+}
+
+func randOpenArgsOpenClaim4(rg *xdrtest.Rand, depth int) (v OpenArgsOpenClaim4) {
+	vals := []OpenArgsOpenClaim4{
+		OPEN_ARGS_OPEN_CLAIM_NULL,
+		OPEN_ARGS_OPEN_CLAIM_PREVIOUS,
+		OPEN_ARGS_OPEN_CLAIM_DELEGATE_CUR,
+		OPEN_ARGS_OPEN_CLAIM_DELEGATE_PREV,
+		OPEN_ARGS_OPEN_CLAIM_FH,
+		OPEN_ARGS_OPEN_CLAIM_DELEG_CUR_FH,
+		OPEN_ARGS_OPEN_CLAIM_DELEG_PREV_FH,
+	}
+	return vals[rg.Intn(len(vals))]
+}
+
+func randOpenArgsCreatemode4(rg *xdrtest.Rand, depth int) (v OpenArgsCreatemode4) {
+	vals := []OpenArgsCreatemode4{
+		OPEN_ARGS_CREATEMODE_UNCHECKED4,
+		OPEN_ARGS_CREATE_MODE_GUARDED,
+		OPEN_ARGS_CREATEMODE_EXCLUSIVE4,
+		OPEN_ARGS_CREATE_MODE_EXCLUSIVE4_1,
+	}
+	return vals[rg.Intn(len(vals))]
+}
+
+func randOpenArguments4(rg *xdrtest.Rand, depth int) (v OpenArguments4) {
+	v.OaShareAccess = randBitmap4(rg, depth+1)
+	v.OaShareDeny = randBitmap4(rg, depth+1)
+	v.OaShareAccessWant = randBitmap4(rg, depth+1)
+	v.OaOpenClaim = randBitmap4(rg, depth+1)
+	v.OaCreateMode = randBitmap4(rg, depth+1)
+	return
+}
+
 func randLabelformatSpec4(rg *xdrtest.Rand, depth int) (v LabelformatSpec4) {
 	v.LfsLfs = randPolicy4(rg, depth+1)
 	v.LfsPi = randPolicy4(rg, depth+1)
@@ -966,6 +1030,11 @@ func randFattr4CloneBlksize(rg *xdrtest.Rand, depth int) (v Fattr4CloneBlksize) 
 
 func randFattr4XattrSupport(rg *xdrtest.Rand, depth int) (v Fattr4XattrSupport) {
 	v = Fattr4XattrSupport(rg.Bool())
+	return
+}
+
+func randFattr4Offline(rg *xdrtest.Rand, depth int) (v Fattr4Offline) {
+	v = Fattr4Offline(rg.Bool())
 	return
 }
 
@@ -4333,6 +4402,12 @@ func xdrCases() []xdrtest.Case {
 		{Name: "NetlocType4", New: func() xdr.Codec { return new(NetlocType4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randNetlocType4(rg, 0); return &v }},
 		{Name: "Netloc4", New: func() xdr.Codec { return new(Netloc4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randNetloc4(rg, 0); return &v }},
 		{Name: "ChangeAttrType4", New: func() xdr.Codec { return new(ChangeAttrType4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randChangeAttrType4(rg, 0); return &v }},
+		{Name: "OpenArgsShareAccess4", New: func() xdr.Codec { return new(OpenArgsShareAccess4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArgsShareAccess4(rg, 0); return &v }},
+		{Name: "OpenArgsShareDeny4", New: func() xdr.Codec { return new(OpenArgsShareDeny4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArgsShareDeny4(rg, 0); return &v }},
+		{Name: "OpenArgsShareAccessWant4", New: func() xdr.Codec { return new(OpenArgsShareAccessWant4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArgsShareAccessWant4(rg, 0); return &v }},
+		{Name: "OpenArgsOpenClaim4", New: func() xdr.Codec { return new(OpenArgsOpenClaim4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArgsOpenClaim4(rg, 0); return &v }},
+		{Name: "OpenArgsCreatemode4", New: func() xdr.Codec { return new(OpenArgsCreatemode4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArgsCreatemode4(rg, 0); return &v }},
+		{Name: "OpenArguments4", New: func() xdr.Codec { return new(OpenArguments4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randOpenArguments4(rg, 0); return &v }},
 		{Name: "LabelformatSpec4", New: func() xdr.Codec { return new(LabelformatSpec4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randLabelformatSpec4(rg, 0); return &v }},
 		{Name: "SecLabel4", New: func() xdr.Codec { return new(SecLabel4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randSecLabel4(rg, 0); return &v }},
 		{Name: "CopyFromAuthPriv", New: func() xdr.Codec { return new(CopyFromAuthPriv) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randCopyFromAuthPriv(rg, 0); return &v }},
@@ -4397,6 +4472,7 @@ func xdrCases() []xdrtest.Case {
 		{Name: "Fattr4SpaceFreed", New: func() xdr.Codec { return new(Fattr4SpaceFreed) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randFattr4SpaceFreed(rg, 0); return &v }},
 		{Name: "Fattr4CloneBlksize", New: func() xdr.Codec { return new(Fattr4CloneBlksize) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randFattr4CloneBlksize(rg, 0); return &v }},
 		{Name: "Fattr4XattrSupport", New: func() xdr.Codec { return new(Fattr4XattrSupport) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randFattr4XattrSupport(rg, 0); return &v }},
+		{Name: "Fattr4Offline", New: func() xdr.Codec { return new(Fattr4Offline) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randFattr4Offline(rg, 0); return &v }},
 		{Name: "Fattr4", New: func() xdr.Codec { return new(Fattr4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randFattr4(rg, 0); return &v }},
 		{Name: "ChangeInfo4", New: func() xdr.Codec { return new(ChangeInfo4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randChangeInfo4(rg, 0); return &v }},
 		{Name: "CbClient4", New: func() xdr.Codec { return new(CbClient4) }, Rand: func(rg *xdrtest.Rand) xdr.Codec { v := randCbClient4(rg, 0); return &v }},
