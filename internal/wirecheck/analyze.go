@@ -21,6 +21,10 @@ type Report struct {
 	Frames int
 	// Calls and Replies count the RPC messages tshark dissected.
 	Calls, Replies int
+	// Procs counts the calls of Calls by program, version and
+	// procedure: an account of what the clients asked, made by
+	// Wireshark's dissectors and not by our own decoders.
+	Procs map[Proc]int
 	// Unmatched lists calls no reply answered and replies to no captured
 	// call.
 	Unmatched []Problem
@@ -32,6 +36,12 @@ type Report struct {
 	// tshark reported it); a nonzero count explains Unmatched and Errors
 	// that are not the server's fault.
 	Dropped int
+}
+
+// Proc names one procedure of one RPC program version (RFC 5531 §9: the
+// prog, vers and proc of a call body).
+type Proc struct {
+	Prog, Vers, Proc uint32
 }
 
 // Problem is one finding of a Report.
@@ -102,7 +112,26 @@ var fields = []string{
 	"_ws.expert.severity",
 	"_ws.expert.message",
 	"rpc.continuation_data",
+	"rpc.program",
+	"rpc.programversion",
+	"rpc.procedure",
 }
+
+// The columns of fields that parseFields reads by position.
+const (
+	colFrame = iota
+	colTCP
+	colUDP
+	colXID
+	colMsgType
+	colMalformed
+	colSeverity
+	colMessage
+	colContinuation
+	colProgram
+	colVersion
+	colProcedure
+)
 
 // aggregator separates the occurrences of one field: a control character
 // no expert message contains, unlike tshark's default comma.
@@ -168,6 +197,7 @@ type rpcKey struct {
 // rep and pairs calls with replies.
 func parseFields(r io.Reader, rep *Report) error {
 	calls := map[rpcKey]int{} // call → frame of its first sending
+	rep.Procs = map[Proc]int{}
 	replied := map[rpcKey]bool{}
 	var replies []struct {
 		key   rpcKey
@@ -184,19 +214,23 @@ func parseFields(r io.Reader, rep *Report) error {
 		if len(col) != len(fields) {
 			return fmt.Errorf("wirecheck: tshark line with %d fields, want %d: %q", len(col), len(fields), line)
 		}
-		frame, err := strconv.Atoi(col[0])
+		frame, err := strconv.Atoi(col[colFrame])
 		if err != nil {
 			return fmt.Errorf("wirecheck: tshark line %q: %w", line, err)
 		}
 		rep.Frames++
-		stream := "tcp/" + col[1]
-		if col[1] == "" {
-			stream = "udp/" + col[2]
+		stream := "tcp/" + col[colTCP]
+		if col[colTCP] == "" {
+			stream = "udp/" + col[colUDP]
 		}
-		xids, types := split(col[3]), split(col[4])
+		xids, types := split(col[colXID]), split(col[colMsgType])
 		if len(xids) != len(types) {
 			rep.Errors = append(rep.Errors, Problem{Frame: frame,
 				Detail: fmt.Sprintf("%d RPC xids but %d message types", len(xids), len(types))})
+		}
+		procs, perr := frameProcs(col, len(xids))
+		if perr != nil {
+			rep.Errors = append(rep.Errors, Problem{Frame: frame, Detail: perr.Error()})
 		}
 		for i := range min(len(xids), len(types)) {
 			xid, err := parseUint32(xids[i])
@@ -207,6 +241,9 @@ func parseFields(r io.Reader, rep *Report) error {
 			switch types[i] {
 			case "0":
 				rep.Calls++
+				if procs != nil {
+					rep.Procs[procs[i]]++
+				}
 				if _, ok := calls[k]; !ok {
 					calls[k] = frame
 				}
@@ -222,16 +259,16 @@ func parseFields(r io.Reader, rep *Report) error {
 					Detail: "RPC message type " + types[i]})
 			}
 		}
-		if col[8] != "" {
+		if col[colContinuation] != "" {
 			// On a port decoded as RPC, bytes the dissector cannot
 			// frame as a message: a reply whose call it never saw, a
 			// call of a program it does not know, or garbage.
 			rep.Unmatched = append(rep.Unmatched, Problem{Frame: frame,
-				Detail: "RPC data tshark cannot dissect on " + stream + ": " + abbrev(col[8])})
+				Detail: "RPC data tshark cannot dissect on " + stream + ": " + abbrev(col[colContinuation])})
 		}
-		msgs := split(col[7])
-		sevs := split(col[6])
-		if col[5] != "" {
+		msgs := split(col[colMessage])
+		sevs := split(col[colSeverity])
+		if col[colMalformed] != "" {
 			rep.Malformed = append(rep.Malformed, Problem{Frame: frame, Detail: strings.Join(msgs, "; ")})
 			continue
 		}
@@ -264,6 +301,69 @@ func parseFields(r io.Reader, rep *Report) error {
 	}
 	sort.Slice(rep.Unmatched, func(i, j int) bool { return rep.Unmatched[i].Frame < rep.Unmatched[j].Frame })
 	return nil
+}
+
+// frameProcs returns the program, version and procedure of each of the n
+// RPC messages of a frame's field line, or nil when the line has no
+// such fields at all.
+//
+// Wireshark gives a call's prog and proc once per message (a reply
+// carries them too, taken from its call), but the version twice for a
+// program it has a dissector for: once in the RPC header, once more in
+// the program's own tree. So the versions are one or two per message,
+// or, in a frame that mixes kinds (a reply to an error, which has no
+// program tree, beside a call), all the same value.
+func frameProcs(col []string, n int) ([]Proc, error) {
+	progs, vers, procs := split(col[colProgram]), split(col[colVersion]), split(col[colProcedure])
+	if len(progs) == 0 && len(vers) == 0 && len(procs) == 0 {
+		return nil, nil
+	}
+	if len(progs) != n || len(procs) != n {
+		return nil, fmt.Errorf("%d RPC messages but %d programs and %d procedures", n, len(progs), len(procs))
+	}
+	verOf := func(i int) string { return vers[i] }
+	switch {
+	case len(vers) == n:
+	case len(vers) == 2*n && pairsEqual(vers):
+		verOf = func(i int) string { return vers[2*i] }
+	case len(vers) > 0 && allEqual(vers):
+		verOf = func(int) string { return vers[0] }
+	default:
+		return nil, fmt.Errorf("cannot tell the versions %v of %d RPC messages apart", vers, n)
+	}
+	out := make([]Proc, n)
+	for i := range n {
+		var err error
+		if out[i].Prog, err = parseUint32(progs[i]); err != nil {
+			return nil, fmt.Errorf("RPC program %q: %w", progs[i], err)
+		}
+		if out[i].Vers, err = parseUint32(verOf(i)); err != nil {
+			return nil, fmt.Errorf("RPC version %q: %w", verOf(i), err)
+		}
+		if out[i].Proc, err = parseUint32(procs[i]); err != nil {
+			return nil, fmt.Errorf("RPC procedure %q: %w", procs[i], err)
+		}
+	}
+	return out, nil
+}
+
+// pairsEqual reports whether s is made of pairs of equal values.
+func pairsEqual(s []string) bool {
+	for i := 0; i+1 < len(s); i += 2 {
+		if s[i] != s[i+1] {
+			return false
+		}
+	}
+	return len(s)%2 == 0
+}
+
+func allEqual(s []string) bool {
+	for _, v := range s {
+		if v != s[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // abbrev shortens a hex dump for a Problem.

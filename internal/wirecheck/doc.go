@@ -26,9 +26,11 @@
 //	type Report struct {
 //		File                         string
 //		Frames, Calls, Replies       int
+//		Procs                        map[Proc]int // calls per procedure
 //		Unmatched, Malformed, Errors []Problem
 //		Dropped                      int // frames the kernel dropped
 //	}
+//	type Proc struct { Prog, Vers, Proc uint32 }
 //	func (r Report) OK() bool     // no problem and nothing dropped
 //	func (r Report) Err() error   // nil when OK, else String as an error
 //	func (r Report) String() string
@@ -50,9 +52,11 @@
 // decoded as ONC RPC over both TCP and UDP (`-d tcp.port==P,rpc -d
 // udp.port==P,rpc`: Wireshark only guesses RPC on well-known ports) and
 // reads, per frame, the RPC xids and message types, `_ws.malformed`, the
-// expert-info severities and `rpc.continuation_data`. TCP segments that
-// arrive out of order are reassembled (loopback does retransmit during
-// large transfers). A call is matched by a reply with the same xid on the
+// expert-info severities, `rpc.continuation_data`, and each message's
+// program, version and procedure, from which it counts the calls per
+// procedure (Procs: an account of what a client asked that shares no code
+// with the server's statistics). TCP segments that arrive out of order are
+// reassembled (loopback does retransmit during large transfers). A call is matched by a reply with the same xid on the
 // same TCP connection or UDP conversation; a call without a reply, and a
 // reply without a captured call, are Unmatched. So is RPC data the
 // dissector cannot frame as a message at all: Wireshark leaves a reply

@@ -3,7 +3,9 @@ package wirecheck
 import (
 	"context"
 	"errors"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,7 +24,14 @@ func line(frame, tcp, udp string, xids, types []string, malformed string, sevs, 
 // contLine is line with rpc.continuation_data.
 func contLine(frame, tcp, udp string, xids, types []string, malformed string, sevs, msgs []string, cont string) string {
 	j := func(s []string) string { return strings.Join(s, aggregator) }
-	return strings.Join([]string{frame, tcp, udp, j(xids), j(types), malformed, j(sevs), j(msgs), cont}, "\t")
+	return strings.Join([]string{frame, tcp, udp, j(xids), j(types), malformed, j(sevs), j(msgs), cont, "", "", ""}, "\t")
+}
+
+// procLine is a line of RPC messages on TCP stream 0 with the programs,
+// versions and procedures Wireshark gives them.
+func procLine(frame string, xids, types, progs, vers, procs []string) string {
+	j := func(s []string) string { return strings.Join(s, aggregator) }
+	return strings.Join([]string{frame, "0", "", j(xids), j(types), "", "", "", "", j(progs), j(vers), j(procs)}, "\t")
 }
 
 func TestParseFields(t *testing.T) {
@@ -153,6 +162,111 @@ func TestParseFields(t *testing.T) {
 	}
 }
 
+// TestParseFieldsProcs: calls are counted per program, version and
+// procedure, whichever way Wireshark lists the versions of a frame, and
+// a frame whose messages cannot be told apart is an error, not a guess.
+func TestParseFieldsProcs(t *testing.T) {
+	const nfs, mnt = "100003", "100005"
+	ss := func(v ...string) []string { return v }
+	tests := []struct {
+		name  string
+		lines []string
+		calls int
+		want  map[Proc]int
+		ee    []int // frames with errors
+	}{
+		{
+			name: "call and reply, version repeated by the program's dissector",
+			lines: []string{
+				procLine("1", ss("0x1"), ss("0"), ss(nfs), ss("3", "3"), ss("1")),
+				procLine("2", ss("0x1"), ss("1"), ss(nfs), ss("3", "3"), ss("1")),
+			},
+			calls: 1, want: map[Proc]int{{100003, 3, 1}: 1},
+		},
+		{
+			name: "two programs and versions in one frame",
+			lines: []string{
+				procLine("1", ss("0x1", "0x2"), ss("0", "0"), ss(nfs, mnt), ss("4", "4", "3", "3"), ss("1", "5")),
+				procLine("2", ss("0x1", "0x2"), ss("1", "1"), ss(nfs, mnt), ss("4", "4", "3", "3"), ss("1", "5")),
+			},
+			calls: 2, want: map[Proc]int{{100003, 4, 1}: 1, {100005, 3, 5}: 1},
+		},
+		{
+			name: "one version per message",
+			lines: []string{
+				procLine("1", ss("0x1", "0x2"), ss("0", "0"), ss(nfs, mnt), ss("4", "3"), ss("0", "0")),
+				procLine("2", ss("0x1", "0x2"), ss("1", "1"), ss(nfs, mnt), ss("4", "3"), ss("0", "0")),
+			},
+			calls: 2, want: map[Proc]int{{100003, 4, 0}: 1, {100005, 3, 0}: 1},
+		},
+		{
+			name: "a call beside an error reply: all versions alike",
+			lines: []string{
+				procLine("1", ss("0x1"), ss("0"), ss(nfs), ss("3", "3"), ss("7")),
+				procLine("2", ss("0x1", "0x2"), ss("1", "0"), ss(nfs, nfs), ss("3", "3", "3"), ss("7", "8")),
+				procLine("3", ss("0x2"), ss("1"), ss(nfs), ss("3", "3"), ss("8")),
+			},
+			calls: 2, want: map[Proc]int{{100003, 3, 7}: 1, {100003, 3, 8}: 1},
+		},
+		{
+			name: "a retransmitted call counts again, as in Calls",
+			lines: []string{
+				procLine("1", ss("0x1"), ss("0"), ss(nfs), ss("3", "3"), ss("6")),
+				procLine("2", ss("0x1"), ss("0"), ss(nfs), ss("3", "3"), ss("6")),
+				procLine("3", ss("0x1"), ss("1"), ss(nfs), ss("3", "3"), ss("6")),
+			},
+			calls: 2, want: map[Proc]int{{100003, 3, 6}: 2},
+		},
+		{
+			name: "versions that cannot be told apart",
+			lines: []string{
+				procLine("1", ss("0x1", "0x2"), ss("0", "0"), ss(nfs, mnt), ss("3", "4", "4"), ss("1", "1")),
+			},
+			calls: 2, want: map[Proc]int{}, ee: []int{1},
+		},
+		{
+			name: "a message without its program",
+			lines: []string{
+				procLine("1", ss("0x1", "0x2"), ss("0", "0"), ss(nfs), ss("3", "3"), ss("1", "1")),
+			},
+			calls: 2, want: map[Proc]int{}, ee: []int{1},
+		},
+		{
+			name: "a procedure that is not a number",
+			lines: []string{
+				procLine("1", ss("0x1"), ss("0"), ss(nfs), ss("3"), ss("GETATTR")),
+			},
+			calls: 1, want: map[Proc]int{}, ee: []int{1},
+		},
+		{
+			name:  "frames without RPC",
+			lines: []string{line("1", "0", "", nil, nil, "", nil, nil)},
+			want:  map[Proc]int{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rep Report
+			if err := parseFields(strings.NewReader(strings.Join(tt.lines, "\n")+"\n"), &rep); err != nil {
+				t.Fatal(err)
+			}
+			if rep.Calls != tt.calls {
+				t.Errorf("%d calls, want %d", rep.Calls, tt.calls)
+			}
+			if !maps.Equal(rep.Procs, tt.want) {
+				t.Errorf("procs %v, want %v", rep.Procs, tt.want)
+			}
+			var ee []int
+			for _, p := range rep.Errors {
+				ee = append(ee, p.Frame)
+			}
+			if !slices.Equal(ee, tt.ee) {
+				t.Errorf("error frames %v, want %v (%v)", ee, tt.ee, rep.Errors)
+			}
+		})
+	}
+}
+
 func TestParseFieldsRejectsBadLines(t *testing.T) {
 	for _, in := range []string{
 		"1\t0\n", // too few columns
@@ -271,6 +385,11 @@ func TestCaptureClean(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// A procedure the server lacks: its reply (PROC_UNAVAIL) is
+		// still matched, and the call still counted under its number.
+		if err := cl.Call(ctx, testProg, testVers, unknownProc, nil, nil); err == nil {
+			t.Fatalf("procedure %d succeeded", unknownProc)
+		}
 		cl.Close()
 	}
 	rep, err := c.Stop()
@@ -280,10 +399,17 @@ func TestCaptureClean(t *testing.T) {
 	if !rep.OK() {
 		t.Errorf("clean traffic: %s", rep)
 	}
-	if rep.Calls != 2*n || rep.Replies != 2*n {
-		t.Errorf("counted %d calls and %d replies, want %d each: %s", rep.Calls, rep.Replies, 2*n, rep)
+	if rep.Calls != 2*(n+1) || rep.Replies != 2*(n+1) {
+		t.Errorf("counted %d calls and %d replies, want %d each: %s", rep.Calls, rep.Replies, 2*(n+1), rep)
+	}
+	want := map[Proc]int{{testProg, testVers, 0}: 2 * n, {testProg, testVers, unknownProc}: 2}
+	if !maps.Equal(rep.Procs, want) {
+		t.Errorf("calls per procedure %v, want %v", rep.Procs, want)
 	}
 }
+
+// unknownProc is a procedure number NFSv3 does not have.
+const unknownProc = 99
 
 // TestCaptureFindsBrokenTraffic checks that the checker can fail: a reply
 // the server never asked for and a garbage record must both show up.
