@@ -66,7 +66,7 @@ func TestOpenConfirmFlow(t *testing.T) {
 func TestSeqidReplay40(t *testing.T) {
 	f := newFixture(t, "")
 	cl := f.newClient40(root)
-	fh, sid := cl.openConfirmed("oo", "f")
+	fh, _ := cl.openConfirmed("oo", "f")
 
 	// OPEN: a second OPEN of the owner upgrades nothing but bumps the
 	// stateid; its retransmission must not bump it again.
@@ -83,7 +83,7 @@ func TestSeqidReplay40(t *testing.T) {
 	if !bytes.Equal(again.Resarray[2].Opgetfh.Resok4.Object, fh) {
 		t.Fatal("GETFH after a replayed OPEN is not the opened file")
 	}
-	sid = first.Resarray[1].Opopen.Resok4.Stateid
+	sid := first.Resarray[1].Opopen.Resok4.Stateid
 
 	// LOCK through a new lock-owner, sequenced by the open-owner.
 	lockOp := cl.lock40New(x.WRITE_LT, 0, 10, sid, cl.seq("oo"), "lo", 0)
@@ -122,6 +122,11 @@ func TestSeqidReplay40(t *testing.T) {
 	f.wantStatus(again, x.NFS4_OK, 2)
 	if !bytes.Equal(resultBytes(t, first, 1), resultBytes(t, again, 1)) {
 		t.Fatal("CLOSE replay differs")
+	}
+	// The last seqid on another operation is no retransmission.
+	res = cl.call(opPutrootfh(), cl.open40Arg("oo", closeOp.Opclose.Seqid, x.OPEN4_SHARE_ACCESS_READ, 0, noCreate, claimNull("f")))
+	if res.Status != x.NFS4ERR_BAD_SEQID {
+		t.Fatalf("OPEN with the seqid of the last CLOSE: %v", statuses(res))
 	}
 	// The next seqid on the closed stateid: it is gone.
 	res = cl.call(opPutfh(fh), close40Arg(sid, cl.seq("oo")))
@@ -184,10 +189,45 @@ func TestCompound40Rules(t *testing.T) {
 	if res.Status != x.NFS4ERR_BADXDR {
 		t.Fatalf("OPEN EXCLUSIVE4_1 in 4.0: %v", statuses(res))
 	}
+	// Without sessions nothing negotiates a bound on operations: past
+	// the server's, NFS4ERR_RESOURCE (RFC 7530 §15.2).
+	many := make([]x.NfsArgop4, maxOps40+1)
+	for i := range many {
+		many[i] = opPutrootfh()
+	}
+	if res := cl.call(many...); res.Status != x.NFS4ERR_RESOURCE {
+		t.Fatalf("%d operations: %v", len(many), res.Status)
+	}
+	f.wantStatus(cl.call(many[:maxOps40]...), x.NFS4_OK, maxOps40)
 	// NFSv4.0-only operations are NOTSUPP in 4.1 (RFC 8881 §18.35 ff).
 	s := f.newSession(root)
 	res = s.call(opRenew(cl.cid))
 	if res.Status != x.NFS4ERR_NOTSUPP {
 		t.Fatalf("RENEW in 4.1: %v", statuses(res))
+	}
+}
+
+// RFC 7530 has no NFS4ERR_WRONG_TYPE: an OPEN of a FIFO is
+// NFS4ERR_SYMLINK (§16.16.6), READ of it NFS4ERR_INVAL (§16.23.5); the
+// replay of that OPEN says the same.
+func TestWrongType40(t *testing.T) {
+	f := newFixture(t, "")
+	cl := f.newClient40(root)
+	res := cl.call(opPutrootfh(), argCreate(x.Createtype4{Type: x.NF4FIFO}, "fifo", x.Fattr4{}), opGetfh())
+	f.wantStatus(res, x.NFS4_OK, 3)
+	fifo := res.Resarray[2].Opgetfh.Resok4.Object
+	open := cl.open40Arg("oo", cl.seq("oo"), x.OPEN4_SHARE_ACCESS_READ, 0, noCreate, claimNull("fifo"))
+	for range 2 { // the second is a replay
+		if res := cl.call(opPutrootfh(), open); res.Status != x.NFS4ERR_SYMLINK {
+			t.Fatalf("OPEN of a FIFO: %v", statuses(res))
+		}
+	}
+	if res := cl.call(opPutfh(fifo), readArg(anonSid, 0, 1)); res.Status != x.NFS4ERR_INVAL {
+		t.Fatalf("READ of a FIFO: %v", statuses(res))
+	}
+	// NFSv4.1 keeps NFS4ERR_WRONG_TYPE.
+	s := f.newSession(root)
+	if res := s.call(opPutfh(fifo), readArg(anonSid, 0, 1)); res.Status != x.NFS4ERR_WRONG_TYPE {
+		t.Fatalf("READ of a FIFO in 4.1: %v", statuses(res))
 	}
 }
