@@ -25,6 +25,8 @@ func main() {
 	root.AddCommand(traceCmd())
 	root.AddCommand(ctlCmd())
 	root.AddCommand(lsCmd(), catCmd(), cpCmd(), putCmd(), rmCmd(), mkdirCmd(), statCmd())
+	root.AddCommand(benchCmd())
+	root.AddCommand(mountCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "gonfs:", err)
 		os.Exit(1)

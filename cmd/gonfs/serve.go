@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -26,6 +27,7 @@ func serveCmd() *cobra.Command {
 	)
 	var metricsAddr string // --metrics
 	var keyByAddr bool     // --client-key-by-address
+	var cpuProfile string  // --cpuprofile
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
@@ -78,6 +80,18 @@ With --exports FILE, the exports(5) file is served instead.`,
 			if err := srv.Start(ctx); err != nil {
 				return err
 			}
+			if cpuProfile != "" { // written when the server stops (SIGINT/SIGTERM)
+				pf, err := os.Create(cpuProfile)
+				if err == nil {
+					err = pprof.StartCPUProfile(pf)
+				}
+				if err != nil {
+					srv.Shutdown(context.Background())
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pf.Close()
+				defer pprof.StopCPUProfile()
+			}
 			printBanner(cmd, srv)
 			if metricsAddr != "" {
 				l, err := serveMetrics(ctx, metricsAddr, srv)
@@ -104,6 +118,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.StringVar(&metricsAddr, "metrics", "", "serve Prometheus metrics over HTTP on this address (e.g. 127.0.0.1:9662); off by default")
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the server's whole run to this file")
 	f.BoolVar(&noDeleg, "no-delegations", false, "grant no NFSv4 delegations (exports can also say nodelegations)")
 	f.BoolVar(&keyByAddr, "client-key-by-address", false, "treat NFSv4 clients that send one owner string from different addresses "+
 		"as different clients (against RFC 8881; for AUTH_SYS networks whose clients share hostnames; breaks reclaim for clients "+
