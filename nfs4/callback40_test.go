@@ -89,10 +89,26 @@ func TestCallback40OverLoopback(t *testing.T) {
 	// With the path up again the client gets a delegation; once the path
 	// is down RENEW says so (RFC 7530 §16.29.4).
 	f.state.SetCallbackDown(id, false)
-	res2 := cl.call(opPutrootfh(), cl.create40Arg("oo", "f"))
-	f.wantStatus(res2, x.NFS4_OK, 2)
-	if d := res2.Resarray[1].Opopen.Resok4.Delegation.DelegationType; d == x.OPEN_DELEGATE_NONE {
-		t.Fatal("no delegation with the callback path up")
+	res2 := cl.call(opPutrootfh(), cl.create40Arg("oo", "f"), opGetfh())
+	f.wantStatus(res2, x.NFS4_OK, 3)
+	if d := res2.Resarray[1].Opopen.Resok4.Delegation.DelegationType; d != x.OPEN_DELEGATE_WRITE {
+		t.Fatalf("delegation %v with the callback path up, want a write delegation", d)
+	}
+	// The holder's own WRITE and GETATTR of the size: the compound is
+	// known to be the holder's from the stateid (NFSv4.0 has no
+	// SEQUENCE), so no CB_GETATTR or CB_RECALL goes out.
+	fake.mu.Lock()
+	before := len(fake.compounds)
+	fake.mu.Unlock()
+	fh := res2.Resarray[2].Opgetfh.Resok4.Object
+	res2 = cl.call(opPutfh(fh), writeArg(res2.Resarray[1].Opopen.Resok4.Stateid, 0, x.UNSTABLE4, "data"),
+		argGetattr(x.FATTR4_SIZE))
+	f.wantStatus(res2, x.NFS4_OK, 3)
+	fake.mu.Lock()
+	after := len(fake.compounds)
+	fake.mu.Unlock()
+	if after != before {
+		t.Fatalf("the holder's own GETATTR sent %d callbacks", after-before)
 	}
 	f.state.SetCallbackDown(id, true)
 	if st := cl.call(opRenew(cl.cid)).Status; st != x.NFS4ERR_CB_PATH_DOWN {

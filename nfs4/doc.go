@@ -36,14 +36,11 @@
 // §9.1.9). Callbacks go to the address the client named in SETCLIENTID
 // over a connection the server opens (callback40.go).
 //
-// Duplicate requests of 4.0 are not sent through the RPC duplicate request
-// cache: sunrpc's Idempotency sees only the procedure number, which is
-// COMPOUND for 4.0 and 4.1 alike, and caching every 4.1 compound there
-// would duplicate the session reply cache and push NFSv3 replies out of
-// the cache with large READ replies. As in knfsd (whose COMPOUND is
-// RC_NOCACHE), the owner seqid replay protects the stateful operations,
-// and the other non-idempotent ones (REMOVE, RENAME, CREATE) are
-// retransmitted by a TCP client only after a reconnect.
+// Duplicate requests of 4.0: the owner seqid replay protects the
+// stateful operations; for the others (REMOVE, RENAME, CREATE, LINK,
+// SETATTR) Server.IdempotentArgs tells the RPC duplicate request cache
+// which 4.0 compounds to keep, from their arguments (drc40.go), since the
+// procedure number is COMPOUND for every minor version.
 //
 // Read and write delegations (RFC 8881 §10.2-§10.4) are granted at OPEN and
 // WANT_DELEGATION under nfs4/state's policy (callback path up, no

@@ -264,7 +264,7 @@ func (c *compound) openCurrent(args *x.OPEN4args) (openTarget, x.Nfsstat4) {
 		if st != x.NFS4_OK {
 			return openTarget{}, st
 		}
-		tgt.truncate = set.Attr.Size
+		tgt.truncate = existingSize(set.Attr.Size)
 	}
 	return tgt, x.NFS4_OK
 }
@@ -433,7 +433,7 @@ func (c *compound) createFile(acc *namespace.Access, dir vfs.Handle, name string
 	}
 	if !created {
 		// UNCHECKED4 found a regular file: only the size applies to it.
-		return openTarget{h: h, attr: a, truncate: size}, x.NFS4_OK
+		return openTarget{h: h, attr: a, truncate: existingSize(size)}, x.NFS4_OK
 	}
 	tgt := openTarget{h: h, attr: a, created: true, truncate: size, attrset: set.Applied}
 	if size != nil {
@@ -475,4 +475,15 @@ func (c *compound) openPermission(acc *namespace.Access, e *namespace.Export, h 
 		return x.NFS4ERR_ACCESS
 	}
 	return x.NFS4_OK
+}
+
+// existingSize is the part of an UNCHECKED4 size that applies to a file
+// that already exists: size 0 truncates it (how clients send O_TRUNC),
+// any other size is ignored, as the attributes of a create that found the
+// file are (RFC 7530 §16.16.5, RFC 8881 §18.16.4; knfsd does the same).
+func existingSize(size *uint64) *uint64 {
+	if size != nil && *size == 0 {
+		return size
+	}
+	return nil
 }

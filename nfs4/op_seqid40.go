@@ -22,6 +22,10 @@ import (
 // again; a replayed OPEN makes its file current again. A replayed error
 // stops the compound, as any error does.
 
+// maxOps40 bounds the operations of an NFSv4.0 compound, which has no
+// session to negotiate it (knfsd's bound; Linux sends far fewer).
+const maxOps40 = 200
+
 // seq40 is what a peek found in a seqid-bearing operation's arguments.
 type seq40 struct {
 	args state.SeqidArgs
@@ -53,6 +57,7 @@ func (c *compound) runSeqid40(r *xdr.Reader, w *xdr.Writer, fn opFunc, peek peek
 		*r = pr
 		return c.fail(w, p.st)
 	}
+	p.args.Op = uint32(c.op)
 	res, st := c.s.state.BeginSeqid(p.args)
 	if st != x.NFS4_OK {
 		*r = pr
@@ -62,6 +67,15 @@ func (c *compound) runSeqid40(r *xdr.Reader, w *xdr.Writer, fn opFunc, peek peek
 		*r = pr
 		return c.replay40(w, res.Replay)
 	}
+	// The owner is busy until EndSeqid: should the handler panic (the RPC
+	// layer recovers), free it without advancing its seqid, so that the
+	// client's retransmission runs again rather than waiting for ever.
+	ended := false
+	defer func() {
+		if !ended {
+			c.s.state.EndSeqid(res.Token, state.EndArgs{Status: x.NFS4ERR_RESOURCE})
+		}
+	}()
 	at := w.Len()
 	switch {
 	case p.needConfirmed && !res.Confirmed, p.needUnconfirmed && res.Confirmed:
@@ -73,15 +87,21 @@ func (c *compound) runSeqid40(r *xdr.Reader, w *xdr.Writer, fn opFunc, peek peek
 		*r = pr
 		st = c.fail(w, x.NFS4ERR_BAD_STATEID)
 	default:
-		c.cid = res.ClientID
+		c.setClient40(res.ClientID)
 		c.confirm40 = !res.Confirmed && !p.reclaim
 		st = fn(c, r, w)
-		c.cid, c.confirm40 = 0, false
+		st = c.wrongType40(w, at, st) // before it is kept for replay
+		// The owner's client stays the compound's: an NFSv4.0 compound
+		// has no SEQUENCE to name it, and later operations (GETATTR
+		// after OPEN) must not take the client for another one, e.g.
+		// recall its own delegation (knfsd's cstate->clp).
+		c.confirm40 = false
 	}
 	var fh []byte
 	if c.op == x.OP_OPEN && st == x.NFS4_OK {
 		fh = c.s.wire(c.cur)
 	}
+	ended = true
 	eff := c.s.state.EndSeqid(res.Token, state.EndArgs{Status: st, Reply: w.Bytes()[at:], FH: fh,
 		Confirm: p.reclaim})
 	if err := c.s.apply(eff); err != nil && st == x.NFS4_OK {
@@ -255,8 +275,74 @@ func (c *compound) opLockt40(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	var a x.LOCKT4args
 	a.Decode(&pr)
 	if pr.Err() == nil {
+		prev, hint := c.cid, c.cidHint
 		c.cid = state.ClientID(a.Owner.Clientid)
-		defer func() { c.cid = 0 }()
+		defer func() { c.cid, c.cidHint = prev, hint }()
 	}
 	return c.opLockt(r, w)
+}
+
+// wrongType40 rewrites NFS4ERR_WRONG_TYPE, which NFSv4.0 does not have
+// (it came with RFC 8881), in the result whose status word is at statusAt:
+// an OPEN of a file that is neither regular, a directory nor a symbolic
+// link is NFS4ERR_SYMLINK (RFC 7530 §16.16.6, as knfsd answers), and the
+// other operations on such files (READ, WRITE, COMMIT, LOCK, ...) are
+// NFS4ERR_INVAL (RFC 7530 §16.23.5 and the like).
+func (c *compound) wrongType40(w *xdr.Writer, statusAt int, st x.Nfsstat4) x.Nfsstat4 {
+	if c.minor != 0 || st != x.NFS4ERR_WRONG_TYPE {
+		return st
+	}
+	st = x.NFS4ERR_INVAL
+	if c.op == x.OP_OPEN {
+		st = x.NFS4ERR_SYMLINK
+	}
+	w.PutUint32At(statusAt, uint32(st))
+	return st
+}
+
+// learnClient40 makes the client of a stateid the NFSv4.0 compound's
+// client, if it has none yet: 4.0 has no SEQUENCE, and the operations
+// that name no client (GETATTR, REMOVE, SETATTR after a WRITE or an OPEN)
+// must know whose compound it is, so as not to recall the client's own
+// delegations (knfsd learns cstate->clp the same way). Special stateids
+// name no client.
+func (c *compound) learnClient40(s state.Stateid) {
+	if (c.cid != 0 && !c.cidHint) || s.IsSpecial() {
+		return
+	}
+	if id, ok := c.s.state.StateClient40(s); ok {
+		c.setClient40(id)
+	}
+}
+
+// setClient40 makes id the NFSv4.0 compound's client, and the one its
+// connection stands for.
+func (c *compound) setClient40(id state.ClientID) {
+	c.cid, c.cidHint = id, false
+	c.noteConn40(id)
+}
+
+// noteConn40 remembers id as the client of the compound's connection. A
+// client's requests share its connection (Linux opens one per client ID
+// and server), and another client's never do.
+func (c *compound) noteConn40(id state.ClientID) {
+	if c.call.Conn != nil {
+		c.s.conn40.Store(c.call.Conn.ID(), id)
+	}
+}
+
+// connClient40 starts an NFSv4.0 compound with the client last seen on
+// its connection, as a hint: a compound that names no client by a
+// stateid or owner before it (the Linux client's PUTFH, GETATTR,
+// DELEGRETURN) is then still known to be the holder's, and its GETATTR
+// does not send the holder a CB_GETATTR about its own delegation, which
+// it is returning and cannot answer. Stateids and owners the compound
+// uses take precedence (learnClient40, runSeqid40).
+func (c *compound) connClient40() {
+	if c.call.Conn == nil {
+		return
+	}
+	if v, ok := c.s.conn40.Load(c.call.Conn.ID()); ok {
+		c.cid, c.cidHint = v.(state.ClientID), true
+	}
 }

@@ -2,9 +2,12 @@ package nfs4
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
+	"github.com/gonfs/gonfs/proto/rpcxdr"
+	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/xdr"
 )
 
@@ -230,4 +233,42 @@ func TestWrongType40(t *testing.T) {
 	if res := s.call(opPutfh(fifo), readArg(anonSid, 0, 1)); res.Status != x.NFS4ERR_WRONG_TYPE {
 		t.Fatalf("READ of a FIFO in 4.1: %v", statuses(res))
 	}
+}
+
+// FuzzCompound40 sends arbitrary COMPOUND4args of any minor version (the
+// seeds are NFSv4.0's) through ServeRPC with a confirmed 4.0 client and an
+// open file present, twice, so that the second may be an owner replay.
+// ServeRPC must not panic and a Success reply must decode.
+func FuzzCompound40(f *testing.F) {
+	cl := &client40{cid: 0x100000001}
+	seed := func(ops ...x.NfsArgop4) {
+		args := x.COMPOUND4args{Tag: x.Utf8strCs("seed"), Minorversion: 0, Argarray: ops}
+		f.Add(xdr.Marshal(nil, &args))
+	}
+	sid := x.Stateid4{Seqid: 2, Other: [12]byte{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1}}
+	seed(opSetclientid("fuzz", x.Verifier4{1}, x.CbClient4{}, 0))
+	seed(opSetclientidConfirm(0x100000001, x.Verifier4{0x80, 0, 0, 1, 0, 0, 0, 1}), opRenew(0x100000001))
+	seed(opPutrootfh(), cl.open40Arg("oo", 2, x.OPEN4_SHARE_ACCESS_BOTH, 0, noCreate, claimNull("f")), opGetfh())
+	seed(opPutrootfh(), opLookup("f"), cl.lock40New(x.WRITE_LT, 0, 1, sid, 3, "lo", 0))
+	seed(opPutrootfh(), opLookup("f"), close40Arg(sid, 3), openConfirmArg(sid, 4))
+	seed(cl.releaseLockownerArg("lo"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		fx := newFixture(t, "")
+		c := fx.newClient40(root)
+		c.openConfirmed("oo", "f")
+		for range 2 {
+			call := &sunrpc.Call{XID: 1, Prog: x.NFS4_PROGRAM, Vers: x.NFS_V4, Proc: x.NFSPROC4_COMPOUND,
+				Args: body, Transport: "tcp", Remote: fx.remote}
+			call.Cred.Flavor = rpcxdr.AUTH_SYS
+			var w xdr.Writer
+			if fx.srv.ServeRPC(context.Background(), call, &w) != sunrpc.Success {
+				return
+			}
+			var res x.COMPOUND4res
+			if err := xdr.Unmarshal(w.Bytes(), &res); err != nil {
+				t.Fatalf("reply does not decode: %v\n%x", err, w.Bytes())
+			}
+		}
+		fx.srv.Close()
+	})
 }

@@ -95,9 +95,15 @@ func TestSetclientidCases(t *testing.T) {
 			if st := cl.call(opRenew(oldCid)).Status; st != x.NFS4ERR_STALE_CLIENTID {
 				t.Fatalf("RENEW old after confirm: %v", st)
 			}
+			// The old state is gone: its stateids are EXPIRED, so the
+			// client knows to recover (pynfs CID1).
 			res := cl.call(opPutfh(fh), close40Arg(sid, 3))
-			if res.Status != x.NFS4ERR_BAD_STATEID {
+			if res.Status != x.NFS4ERR_EXPIRED {
 				t.Fatalf("CLOSE with the old stateid: %v", statuses(res))
+			}
+			res = cl.call(opPutfh(fh), readArg(sid, 0, 1))
+			if res.Status != x.NFS4ERR_EXPIRED {
+				t.Fatalf("READ with the old stateid: %v", statuses(res))
 			}
 			if len(f.locks.Shares(fileKeyOf(t, f, fh))) != 0 {
 				t.Fatal("old open's share reservation survived")

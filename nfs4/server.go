@@ -100,7 +100,10 @@ type Server struct {
 	// that the state hears when one closes; the callback sender finds a
 	// back channel's connection here.
 	conns sync.Map // uint64 → *sunrpc.Conn
-	cb    callbacks
+	// conn40 is the NFSv4.0 client last seen on each connection, the
+	// default client of its compounds (op_seqid40.go).
+	conn40 sync.Map // uint64 → state.ClientID
+	cb     callbacks
 
 	startOnce sync.Once
 	goMu      sync.Mutex // guards closed and wg.Add against Close
@@ -227,6 +230,7 @@ func (s *Server) watchConn(conn *sunrpc.Conn) {
 		case <-ctx.Done():
 		}
 		s.conns.Delete(id)
+		s.conn40.Delete(id) // op_seqid40.go
 	}) {
 		s.conns.Delete(id)
 	}
@@ -376,12 +380,18 @@ type compound struct {
 	// confirm40: the NFSv4.0 OPEN being run is by an open-owner that must
 	// confirm it (OPEN4_RESULT_CONFIRM, op_seqid40.go).
 	confirm40 bool
+	// cidHint: cid is only the client last seen on the connection, which
+	// the compound's own stateids and owners override (op_seqid40.go).
+	cidHint bool
 }
 
 // stateid turns a wire stateid into the state package's, substituting the
 // current stateid for the special "current" value (RFC 8881 §16.2.3.1.2).
 func (c *compound) stateid(sid nfs4xdr.Stateid4) (state.Stateid, nfs4xdr.Nfsstat4) {
 	s := state.Stateid(sid)
+	if c.minor == 0 {
+		c.learnClient40(s) // op_seqid40.go
+	}
 	if s.IsCurrent() && c.minor > 0 { // NFSv4.0 has no current stateid
 		if !c.curSidSet {
 			return s, nfs4xdr.NFS4ERR_BAD_STATEID
@@ -418,6 +428,9 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	}
 	s.watchConn(call.Conn)
 	c := &compound{s: s, ctx: ctx, call: call, minor: minor, n: n}
+	if minor == 0 {
+		c.connClient40() // op_seqid40.go
+	}
 
 	// A leading SEQUENCE is run first: its outcome may be a replay.
 	var seq seqOutcome
@@ -449,6 +462,10 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	switch {
 	case minor > 2:
 		status = nfs4xdr.NFS4ERR_MINOR_VERS_MISMATCH
+	case minor == 0 && n > maxOps40:
+		// NFSv4.0 has no negotiated ca_maxoperations: a compound the
+		// server will not run is NFS4ERR_RESOURCE (RFC 7530 §15.2).
+		status = nfs4xdr.NFS4ERR_RESOURCE
 	default:
 		for i := 0; i < n; i++ {
 			c.index = i
@@ -493,6 +510,7 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 				status = c.fail(w, st)
 			} else {
 				status = info.fn(c, r, w)
+				status = c.wrongType40(w, opAt+4, status) // op_seqid40.go
 				status = c.checkReplySize(w, start, opAt, status)
 			}
 			if s.rec != nil {

@@ -285,6 +285,39 @@ type state40 struct {
 	// owner's reply cache (RFC 7530 §9.1.9) after the stateid is gone.
 	// One entry per owner (its last CLOSE).
 	closed map[[12]byte]*owner40
+	// gone remembers the stateids of NFSv4.0 clients destroyed with
+	// their state (lease expiry, client restart), oldest first in goneQ,
+	// so that a client still using one hears NFS4ERR_EXPIRED rather than
+	// NFS4ERR_BAD_STATEID and starts its recovery (RFC 7530 §9.6.3,
+	// §16.33.5 ff). Bounded by maxGone40.
+	gone  map[[12]byte]struct{}
+	goneQ [][12]byte
+}
+
+const maxGone40 = 4096
+
+// noteGone40 records the stateids of a client being destroyed.
+func (m *Manager) noteGone40(c *client) {
+	if m.v40.gone == nil {
+		m.v40.gone = make(map[[12]byte]struct{})
+	}
+	for st := range c.stateids {
+		if len(m.v40.goneQ) >= maxGone40 {
+			delete(m.v40.gone, m.v40.goneQ[0])
+			m.v40.goneQ = m.v40.goneQ[1:]
+		}
+		m.v40.gone[st.other] = struct{}{}
+		m.v40.goneQ = append(m.v40.goneQ, st.other)
+	}
+}
+
+// goneStatus is the status of a stateid the Manager does not know: EXPIRED
+// for one of a destroyed NFSv4.0 client, else BAD_STATEID.
+func (m *Manager) goneStatus(other [12]byte) Status {
+	if _, ok := m.v40.gone[other]; ok {
+		return errExpired
+	}
+	return errBadStateid
 }
 
 // forget40 drops what the NFSv4.0 bookkeeping holds for a client that is
@@ -293,6 +326,7 @@ func (m *Manager) forget40(c *client) {
 	if c.v40 == nil {
 		return
 	}
+	m.noteGone40(c)
 	for _, ow := range c.v40.owners {
 		if ow.hasClosed {
 			delete(m.v40.closed, ow.closed)
@@ -355,4 +389,17 @@ func (m *Manager) ReleaseLockOwner(id ClientID, owner []byte) (Effects, Status) 
 		delete(c.v40.owners, ownerKey40{ownerLock40, string(owner)})
 	}
 	return Effects{}, OK
+}
+
+// StateClient40 returns the NFSv4.0 client a live stateid belongs to, so
+// that the COMPOUND layer can tell whose a 4.0 compound is (it has no
+// SEQUENCE). Unknown stateids and those of NFSv4.1 clients give false.
+func (m *Manager) StateClient40(s Stateid) (ClientID, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.stateids[s.Other]
+	if st == nil || st.client.v40 == nil || st.revoked != notRevoked {
+		return 0, false
+	}
+	return st.client.id, true
 }

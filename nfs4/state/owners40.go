@@ -231,7 +231,9 @@ func (m *Manager) BeginSeqid(a SeqidArgs) (SeqidResult, Status) {
 func (m *Manager) closedReplay(other [12]byte, seqid, op uint32) (SeqidResult, Status) {
 	ow := m.v40.closed[other]
 	switch {
-	case ow == nil || ow.busy:
+	case ow == nil:
+		return SeqidResult{}, m.goneStatus(other)
+	case ow.busy:
 		return SeqidResult{}, errBadStateid
 	case ow.started && seqid == ow.seqid && ow.reply != nil && ow.op == op:
 		ow.used = m.now()

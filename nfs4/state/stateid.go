@@ -132,7 +132,10 @@ func (m *Manager) lookupState(c *client, s Stateid, file lock.FileKey, kinds sta
 	// caller passes none (ClientID 0) and the stateid names its client,
 	// which must be an NFSv4.0 one. Their use of a stateid renews the
 	// lease (RFC 7530 §9.5; clients40.go).
-	if st == nil || (st.client != c && (c != nil || st.client.v40 == nil)) {
+	if st == nil {
+		return nil, m.goneStatus(s.Other) // EXPIRED for a gone 4.0 client's
+	}
+	if st.client != c && (c != nil || st.client.v40 == nil) {
 		return nil, errBadStateid
 	}
 	m.renew40(st.client)
