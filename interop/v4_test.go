@@ -271,7 +271,7 @@ func runGuests(t *testing.T, s *server, dir, share string, guests []*guest, time
 		g.share, g.timeout = share, timeout
 		go func() {
 			err := g.run(ctx, t, s, dir)
-			if err != nil || g.exitCode != 0 {
+			if err != nil || (g.exitCode != 0 && !g.wasKilled()) {
 				// The others would wait for its signals until they time
 				// out: stop them now (run.sh stops its guest on SIGTERM).
 				cancel()
