@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gonfs/gonfs/client/nfs4"
 	"github.com/gonfs/gonfs/proto/rpcxdr"
@@ -33,6 +34,22 @@ type Options struct {
 	Owner []byte
 	// Logger receives NFSv4 recovery events (default: discard).
 	Logger *slog.Logger
+
+	// NoCache turns off the attribute, name and data caches and
+	// delegations: every call goes to the server.
+	NoCache bool
+	// AcRegMin and AcRegMax bound how long a regular file's attributes
+	// are used without asking the server again, AcDirMin and AcDirMax a
+	// directory's (defaults DefaultAcRegMin and so on, as Linux's nfs(5)
+	// options). Within the bounds, the time is a tenth of the file's age
+	// since it last changed. AcDirMin is also the lifetime of cached
+	// names, positive and negative.
+	AcRegMin, AcRegMax, AcDirMin, AcDirMax time.Duration
+	// CacheSize bounds the file data cached, all files together (default
+	// DefaultCacheSize).
+	CacheSize int64
+	// NoDelegations makes the NFSv4 client ask for no delegations.
+	NoDelegations bool
 }
 
 // Client is a connection to one NFS server, by NFSv3 or NFSv4.1/4.2. Names
@@ -46,6 +63,7 @@ type Client struct {
 	b           backend
 	version     string
 	maxInFlight int
+	cache       *cache // nil with Options.NoCache
 }
 
 // backend is one protocol version's implementation. Paths are clean and
@@ -54,6 +72,8 @@ type backend interface {
 	stat(ctx context.Context, p string) (*FileInfo, error)
 	lstat(ctx context.Context, p string) (*FileInfo, error)
 	readDir(ctx context.Context, p string, fn func(*FileInfo) error) error
+	// open returns the file's handle and fresh attributes (the
+	// revalidation of close-to-open).
 	open(ctx context.Context, p string, flag int, perm fs.FileMode) (handle, *FileInfo, error)
 	mkdir(ctx context.Context, p string, perm fs.FileMode) error
 	remove(ctx context.Context, p string) error
@@ -62,6 +82,7 @@ type backend interface {
 	link(ctx context.Context, oldname, newname string) error
 	readlink(ctx context.Context, p string) (string, error)
 	chmod(ctx context.Context, p string, mode fs.FileMode) error
+	setattr(ctx context.Context, p string, s *setAttr) error
 	ioSizes() (read, write int)
 	close() error
 }
@@ -77,6 +98,7 @@ type handle interface {
 	lock(ctx context.Context, write bool, off, length int64) error
 	unlock(ctx context.Context, off, length int64) error
 	close(ctx context.Context) error
+	delegation() nfs4.DelegType
 }
 
 // Dial parses rawURL (see URL) and connects to its server. The URL's path
@@ -104,6 +126,14 @@ func DialURL(ctx context.Context, u *URL, opts Options) (*Client, error) {
 	if u.GID != nil {
 		auth.Gid = *u.GID
 	}
+	var cch *cache
+	var dh nfs4.DelegationHandler
+	if !opts.NoCache {
+		cch = newCache(&opts)
+		if !opts.NoDelegations {
+			dh = delegHandler{cch}
+		}
+	}
 	versions := []string{u.Version}
 	if u.Version == "" {
 		versions = []string{"4.2", "4.1", "3"}
@@ -115,10 +145,10 @@ func DialURL(ctx context.Context, u *URL, opts Options) (*Client, error) {
 		if v == "3" {
 			b, err = dialV3(ctx, u, auth)
 		} else {
-			b, err = dialV4(ctx, u, auth, v, opts)
+			b, err = dialV4(ctx, u, auth, v, opts, dh)
 		}
 		if err == nil {
-			return &Client{b: b, version: v, maxInFlight: opts.MaxInFlight}, nil
+			return &Client{b: b, version: v, maxInFlight: opts.MaxInFlight, cache: cch}, nil
 		}
 		errs = append(errs, fmt.Errorf("NFSv%s: %w", v, err))
 		if !refused(err) {
@@ -188,8 +218,67 @@ func (c *Client) StatContext(ctx context.Context, name string) (*FileInfo, error
 	if err != nil {
 		return nil, err
 	}
-	fi, err := c.b.stat(ctx, p)
+	fi, err := c.cachedStat(ctx, p, c.b.stat)
 	return fi, pathErr("stat", name, err)
+}
+
+// cachedStat answers from the attribute and name caches, or asks the
+// server and fills them.
+func (c *Client) cachedStat(ctx context.Context, p string, stat func(context.Context, string) (*FileInfo, error)) (*FileInfo, error) {
+	if c.cache == nil {
+		return stat(ctx, p)
+	}
+	if fi, exists, ok := c.cache.lookup(p); ok {
+		if !exists {
+			return nil, fs.ErrNotExist
+		}
+		return fi, nil
+	}
+	c.cache.getattrs.Add(1)
+	fi, err := stat(ctx, p)
+	switch {
+	case err == nil:
+		c.cache.put(p, fi)
+	case errors.Is(err, fs.ErrNotExist):
+		c.cache.putNegative(p)
+	}
+	return fi, err
+}
+
+// touched tells the caches that names ps changed.
+func (c *Client) touched(ps ...string) {
+	if c.cache != nil {
+		c.cache.touched(ps...)
+	}
+}
+
+// CacheStats returns the counts of the caches (zero with NoCache).
+func (c *Client) CacheStats() CacheStats {
+	if c.cache == nil {
+		return CacheStats{}
+	}
+	return c.cache.stats()
+}
+
+// DropCaches forgets every cached attribute, name and clean data block
+// (dirty data stays until it is written back).
+func (c *Client) DropCaches() {
+	if c.cache == nil {
+		return
+	}
+	c.cache.mu.Lock()
+	clear(c.cache.attrs)
+	clear(c.cache.names)
+	files := make([]*fileCache, 0, len(c.cache.files))
+	for _, f := range c.cache.files {
+		files = append(files, f)
+	}
+	c.cache.mu.Unlock()
+	for _, f := range files {
+		f.mu.Lock()
+		f.dropCleanLocked(-1)
+		f.mu.Unlock()
+	}
 }
 
 // LstatContext returns the attributes of name without following a final
@@ -199,7 +288,7 @@ func (c *Client) LstatContext(ctx context.Context, name string) (*FileInfo, erro
 	if err != nil {
 		return nil, err
 	}
-	fi, err := c.b.lstat(ctx, p)
+	fi, err := c.cachedStat(ctx, p, c.b.lstat)
 	return fi, pathErr("lstat", name, err)
 }
 
@@ -253,7 +342,9 @@ func (c *Client) Mkdir(ctx context.Context, name string, perm fs.FileMode) error
 	if err != nil {
 		return err
 	}
-	return pathErr("mkdir", name, c.b.mkdir(ctx, p, perm))
+	err = c.b.mkdir(ctx, p, perm)
+	c.touched(p)
+	return pathErr("mkdir", name, err)
 }
 
 // MkdirAll creates directory name and any parents missing.
@@ -274,6 +365,7 @@ func (c *Client) MkdirAll(ctx context.Context, name string, perm fs.FileMode) er
 		}
 	}
 	err = c.b.mkdir(ctx, p, perm)
+	c.touched(p)
 	if errors.Is(err, fs.ErrExist) {
 		if fi, serr := c.b.stat(ctx, p); serr == nil && fi.IsDir() {
 			return nil
@@ -288,7 +380,9 @@ func (c *Client) Remove(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	return pathErr("remove", name, c.b.remove(ctx, p))
+	err = c.b.remove(ctx, p)
+	c.touched(p)
+	return pathErr("remove", name, err)
 }
 
 // RemoveAll removes name and everything below it. A name that does not
@@ -325,7 +419,9 @@ func (c *Client) Rename(ctx context.Context, from, to string) error {
 	if err != nil {
 		return err
 	}
-	return pathErr("rename", from, c.b.rename(ctx, p, q))
+	err = c.b.rename(ctx, p, q)
+	c.touched(p, q)
+	return pathErr("rename", from, err)
 }
 
 // Symlink creates symbolic link name pointing at target.
@@ -334,7 +430,9 @@ func (c *Client) Symlink(ctx context.Context, target, name string) error {
 	if err != nil {
 		return err
 	}
-	return pathErr("symlink", name, c.b.symlink(ctx, target, p))
+	err = c.b.symlink(ctx, target, p)
+	c.touched(p)
+	return pathErr("symlink", name, err)
 }
 
 // Link creates newname as a hard link to oldname.
@@ -347,7 +445,9 @@ func (c *Client) Link(ctx context.Context, oldname, newname string) error {
 	if err != nil {
 		return err
 	}
-	return pathErr("link", newname, c.b.link(ctx, p, q))
+	err = c.b.link(ctx, p, q)
+	c.touched(p, q)
+	return pathErr("link", newname, err)
 }
 
 // Readlink returns the target of symbolic link name.
@@ -366,7 +466,9 @@ func (c *Client) Chmod(ctx context.Context, name string, mode fs.FileMode) error
 	if err != nil {
 		return err
 	}
-	return pathErr("chmod", name, c.b.chmod(ctx, p, mode))
+	err = c.b.chmod(ctx, p, mode)
+	c.touched(p)
+	return pathErr("chmod", name, err)
 }
 
 // NFS4 returns the underlying NFSv4 client, or nil over NFSv3, for what

@@ -25,6 +25,34 @@
 // it (MOUNT EXPORT, then MNT) and a LOOKUP per component; over NFSv4 every
 // path is one COMPOUND from PUTROOTFH.
 //
+// Caching (off with Options.NoCache), as RFC 1813 §4 and RFC 8881 §10
+// intend and the Linux client does:
+//
+//   - Attributes are kept per file handle for a tenth of the file's age
+//     since its last change, within AcRegMin..AcRegMax (3 s..60 s) for
+//     files and AcDirMin..AcDirMax (30 s..60 s) for directories; names
+//     (path → handle, and "does not exist") for AcDirMin. The client's own
+//     changes drop what they make stale.
+//   - File data is cached in blocks of the transfer size, up to
+//     CacheSize for all files, validated by the change attribute (NFSv4
+//     change; for NFSv3 ctime, mtime and size together).
+//   - Close-to-open: OpenFile's OPEN (or GETATTR) revalidates, and cached
+//     data whose change attribute moved is dropped; Close writes dirty data
+//     back and COMMITs before CLOSE. A File whose attributes expired
+//     revalidates before its next read.
+//   - Delegations (NFSv4, unless NoDelegations): a held read or write
+//     delegation makes revalidation unnecessary; under a write delegation
+//     writes stay in the cache (up to 8 MiB dirty per file) until Sync,
+//     Close or a recall, which writes them back and COMMITs before
+//     DELEGRETURN. CB_GETATTR is answered from the local size and change.
+//
+// CacheStats counts GETATTRs and cache hits, for tests and tuning.
+//
+// Hard semantics: a call whose connection fails is sent again on a new
+// connection until its context ends, so a server restart stalls calls
+// instead of failing them (NFSv4 also recovers its session and client ID
+// and reclaims opens in the grace period; see client/nfs4).
+//
 // Credentials are AUTH_SYS, chosen by the caller in Options.Auth (default:
 // the process's uid, gid and groups).
 //

@@ -9,6 +9,8 @@ import (
 	"path"
 	"sync"
 	"syscall"
+
+	"github.com/gonfs/gonfs/client/nfs4"
 )
 
 // File is an open file of a Client. ReadAt and WriteAt split large
@@ -23,7 +25,9 @@ import (
 type File struct {
 	c      *Client
 	name   string
-	h      handle // nil for a directory
+	h      handle     // nil for a directory
+	fc     *fileCache // nil without caching
+	key    string
 	flag   int
 	dir    *FileInfo
 	offMu  sync.Mutex // serializes Read, Write and Seek
@@ -71,8 +75,52 @@ func (c *Client) OpenFile(ctx context.Context, name string, flag int, perm fs.Fi
 		return f, nil
 	}
 	f.h = h
+	if c.cache != nil {
+		if flag&(os.O_CREATE|os.O_TRUNC) != 0 {
+			c.touched(p)
+		}
+		c.attach(f, fi, p)
+	}
 	return f, nil
 }
+
+// attach joins an opened file to its data cache. The attributes OPEN
+// returned are the revalidation of close-to-open (RFC 8881 §10.3.1): a
+// change attribute that moved since the data was cached drops it, unless
+// the client holds a delegation (then only it can have changed the
+// file).
+func (c *Client) attach(f *File, fi *FileInfo, p string) {
+	rs, ws := c.b.ioSizes()
+	fc := c.cache.file(fi.key, min(rs, ws, 1<<20))
+	f.fc, f.key = fc, fi.key
+	fc.io.Lock()
+	d := f.h.delegation()
+	fc.mu.Lock()
+	if !fc.wdeleg.Load() && d == nfs4.DelegWrite {
+		fc.size, fc.granted = fi.size, fc.mods
+	}
+	fc.mu.Unlock()
+	fc.delegated.Store(d != nfs4.DelegNone)
+	fc.wdeleg.Store(d == nfs4.DelegWrite)
+	fc.revalidate(fi.change)
+	fc.mu.Lock()
+	if fc.opens == nil {
+		fc.opens = make(map[*File]struct{})
+	}
+	fc.opens[f] = struct{}{}
+	if f.writable() {
+		fc.writers++
+	}
+	if fc.wdeleg.Load() {
+		fi.size = fc.size
+	}
+	fc.mu.Unlock()
+	fc.io.Unlock()
+	c.cache.put(p, fi)
+}
+
+// writable reports a file opened for writing.
+func (f *File) writable() bool { return f.flag&(os.O_WRONLY|os.O_RDWR) != 0 }
 
 // Create creates or truncates name for writing, like os.Create.
 func (c *Client) Create(ctx context.Context, name string) (*File, error) {
@@ -157,7 +205,8 @@ func (f *File) parallel(ctx context.Context, p []byte, off int64, size int, fn f
 }
 
 // ReadAtContext reads len(p) bytes at off; fewer only at the end of the
-// file (io.EOF) or on error.
+// file (io.EOF) or on error. With caching, the data comes from the file's
+// data cache where it is valid.
 func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if err := f.check("read"); err != nil {
 		return 0, err
@@ -165,6 +214,34 @@ func (f *File) ReadAtContext(ctx context.Context, p []byte, off int64) (int, err
 	if len(p) == 0 {
 		return 0, nil
 	}
+	if f.fc == nil {
+		return f.readRaw(ctx, p, off)
+	}
+	if !f.fc.delegated.Load() && !f.attrFresh() {
+		// Attributes past their time: revalidate before trusting the
+		// cached data.
+		if _, err := f.StatContext(ctx); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.fc.read(ctx, f, p, off)
+	if err != nil && err != io.EOF {
+		err = &fs.PathError{Op: "read", Path: f.name, Err: err}
+	}
+	return n, err
+}
+
+// attrFresh reports whether the file's cached attributes are in time.
+func (f *File) attrFresh() bool {
+	c := f.c.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	a := c.attrs[f.key]
+	return a != nil && !c.now().After(a.expires)
+}
+
+// readRaw reads from the server, bypassing the cache.
+func (f *File) readRaw(ctx context.Context, p []byte, off int64) (int, error) {
 	rsize, _ := f.c.b.ioSizes()
 	n, err := f.parallel(ctx, p, off, rsize, func(ctx context.Context, p []byte, off int64) (int, bool, error) {
 		// A READ may return less than asked (RFC 1813 §3.3.6); go on
@@ -190,11 +267,59 @@ func (f *File) ReadAt(p []byte, off int64) (int, error) {
 	return f.ReadAtContext(context.Background(), p, off)
 }
 
-// WriteAtContext writes p at off.
+// WriteAtContext writes p at off: to the server, or, under a write
+// delegation, into the data cache to be written back later (RFC 8881
+// §10.4.1).
 func (f *File) WriteAtContext(ctx context.Context, p []byte, off int64) (int, error) {
 	if err := f.check("write"); err != nil {
 		return 0, err
 	}
+	if f.fc == nil {
+		return f.writeRaw(ctx, p, off)
+	}
+	if f.fc.wdeleg.Load() && f.h.delegation() != nfs4.DelegWrite {
+		// The delegation died with the client ID (a server restart):
+		// the buffered data stays dirty until written back, new writes
+		// go to the server.
+		f.fc.wdeleg.Store(false)
+		f.fc.delegated.Store(false)
+	}
+	if f.fc.wdeleg.Load() {
+		f.fc.io.Lock()
+		if f.fc.wdeleg.Load() {
+			err := f.fc.buffer(ctx, f, p, off)
+			f.fc.io.Unlock()
+			f.setCachedSize()
+			if err != nil {
+				return 0, &fs.PathError{Op: "write", Path: f.name, Err: err}
+			}
+			return len(p), nil
+		}
+		f.fc.io.Unlock()
+	}
+	n, err := f.writeRaw(ctx, p, off)
+	f.fc.wrote(p[:n], off)
+	f.c.cache.forgetAttr(f.key)
+	return n, err
+}
+
+// setCachedSize makes the cached attributes show the size of a file
+// written under a write delegation.
+func (f *File) setCachedSize() {
+	f.fc.mu.Lock()
+	size := f.fc.size
+	f.fc.mu.Unlock()
+	c := f.c.cache
+	c.mu.Lock()
+	if a := c.attrs[f.key]; a != nil {
+		a.fi.size = size
+		a.fi.mtime = c.now()
+	}
+	c.mu.Unlock()
+}
+
+// writeRaw writes to the server, bypassing the cache.
+func (f *File) writeRaw(ctx context.Context, p []byte, off int64) (int, error) {
 	_, wsize := f.c.b.ioSizes()
 	n, err := f.parallel(ctx, p, off, wsize, func(ctx context.Context, p []byte, off int64) (int, bool, error) {
 		if err := f.h.writeAt(ctx, p, off); err != nil {
@@ -231,7 +356,7 @@ func (f *File) Write(p []byte) (int, error) {
 	f.offMu.Lock()
 	defer f.offMu.Unlock()
 	if f.flag&os.O_APPEND != 0 && f.h != nil {
-		fi, err := f.h.stat(context.Background())
+		fi, err := f.statNow(context.Background())
 		if err != nil {
 			return 0, &fs.PathError{Op: "write", Path: f.name, Err: err}
 		}
@@ -266,16 +391,48 @@ func (f *File) Seek(offset int64, whence int) (int64, error) {
 	return offset, nil
 }
 
-// StatContext returns the file's current attributes.
+// StatContext returns the file's current attributes (from the attribute
+// cache while they are fresh, or while a delegation is held).
 func (f *File) StatContext(ctx context.Context) (*FileInfo, error) {
 	if f.h == nil {
 		return f.dir, nil
+	}
+	if f.fc != nil {
+		c := f.c.cache
+		c.mu.Lock()
+		a := c.attrs[f.key]
+		if a != nil && (!c.now().After(a.expires) || f.fc.delegated.Load()) {
+			fi := a.fi
+			c.mu.Unlock()
+			c.attrHits.Add(1)
+			fi.name = path.Base(f.name)
+			return &fi, nil
+		}
+		c.mu.Unlock()
+	}
+	return f.statNow(ctx)
+}
+
+// statNow asks the server for the file's attributes, except for the size
+// of a file with writes buffered under a write delegation, which only
+// this client knows.
+func (f *File) statNow(ctx context.Context) (*FileInfo, error) {
+	if f.fc != nil {
+		f.c.cache.getattrs.Add(1)
 	}
 	fi, err := f.h.stat(ctx)
 	if err != nil {
 		return nil, &fs.PathError{Op: "stat", Path: f.name, Err: err}
 	}
 	fi.name = path.Base(f.name)
+	if f.fc != nil {
+		f.fc.mu.Lock()
+		if f.fc.wdeleg.Load() {
+			fi.size = f.fc.size
+		}
+		f.fc.mu.Unlock()
+		f.c.cache.put("-", fi)
+	}
 	return fi, nil
 }
 
@@ -293,10 +450,23 @@ func (f *File) SyncContext(ctx context.Context) error {
 	if err := f.check("sync"); err != nil {
 		return err
 	}
+	if err := f.writeBack(ctx); err != nil {
+		return &fs.PathError{Op: "sync", Path: f.name, Err: err}
+	}
 	if err := f.h.sync(ctx); err != nil {
 		return &fs.PathError{Op: "sync", Path: f.name, Err: err}
 	}
 	return nil
+}
+
+// writeBack sends the file's dirty cached data to the server.
+func (f *File) writeBack(ctx context.Context) error {
+	if f.fc == nil {
+		return nil
+	}
+	f.fc.io.Lock()
+	defer f.fc.io.Unlock()
+	return f.fc.flush(ctx, f)
 }
 
 // Sync is SyncContext with context.Background().
@@ -307,7 +477,19 @@ func (f *File) Truncate(ctx context.Context, size int64) error {
 	if err := f.check("truncate"); err != nil {
 		return err
 	}
-	if err := f.h.truncate(ctx, size); err != nil {
+	if f.fc != nil {
+		f.fc.io.Lock()
+		defer f.fc.io.Unlock()
+		if err := f.fc.flush(ctx, f); err != nil {
+			return &fs.PathError{Op: "truncate", Path: f.name, Err: err}
+		}
+	}
+	err := f.h.truncate(ctx, size)
+	if f.fc != nil {
+		f.fc.truncated(size)
+		f.c.cache.forgetAttr(f.key)
+	}
+	if err != nil {
 		return &fs.PathError{Op: "truncate", Path: f.name, Err: err}
 	}
 	return nil
@@ -350,10 +532,39 @@ func (f *File) CloseContext(ctx context.Context) error {
 	if f.h == nil {
 		return nil
 	}
-	if err := f.h.close(ctx); err != nil {
+	var err error
+	if f.fc != nil {
+		err = f.detach(ctx)
+	}
+	if cerr := f.h.close(ctx); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return &fs.PathError{Op: "close", Path: f.name, Err: err}
 	}
 	return nil
+}
+
+// detach is the close half of close-to-open: dirty data is written back
+// and committed before CLOSE, and a writer takes the change attribute its
+// writes produced as the data cache's new validator.
+func (f *File) detach(ctx context.Context) error {
+	fc := f.fc
+	fc.io.Lock()
+	err := fc.flush(ctx, f)
+	if err == nil && f.writable() {
+		if err = f.h.sync(ctx); err == nil {
+			_, err = f.statNow(ctx)
+		}
+	}
+	fc.mu.Lock()
+	delete(fc.opens, f)
+	if f.writable() {
+		fc.writers--
+	}
+	fc.mu.Unlock()
+	fc.io.Unlock()
+	return err
 }
 
 // Close implements io.Closer.

@@ -15,6 +15,9 @@ type Attr struct {
 	Rdev     [2]uint32
 	Atime    time.Time
 	Ctime    time.Time
+	// Change is the change attribute (RFC 8881 §5.8.1.4), or for NFSv3 a
+	// value that moves whenever ctime, mtime or size does.
+	Change uint64
 }
 
 // FileInfo describes a file; it implements fs.FileInfo.
@@ -24,6 +27,11 @@ type FileInfo struct {
 	mode  fs.FileMode
 	mtime time.Time
 	attr  Attr
+	// key is the file's handle, the key of the attribute and data
+	// caches; change its change attribute (NFSv4 change, or the NFSv3
+	// proxy of ctime, mtime and size).
+	key    string
+	change uint64
 }
 
 func (fi *FileInfo) Name() string       { return fi.name }

@@ -3,7 +3,9 @@ package client
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"hash/fnv"
 	"io/fs"
 	"os"
 	"path"
@@ -13,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gonfs/gonfs/client/nfs3"
+	"github.com/gonfs/gonfs/client/nfs4"
 	x "github.com/gonfs/gonfs/proto/nfs3xdr"
 	"github.com/gonfs/gonfs/proto/rpcxdr"
 )
@@ -80,8 +83,24 @@ func info3(name string, a *x.Fattr3) *FileInfo {
 		name: name, size: int64(a.Size), mode: fileMode(uint32(a.Type), uint32(a.Mode)),
 		mtime: time3(a.Mtime),
 		attr: Attr{Uid: uint32(a.Uid), Gid: uint32(a.Gid), Nlink: a.Nlink, Fileid: uint64(a.Fileid), Used: uint64(a.Used),
-			Rdev: [2]uint32{a.Rdev.Specdata1, a.Rdev.Specdata2}, Atime: time3(a.Atime), Ctime: time3(a.Ctime)},
+			Rdev: [2]uint32{a.Rdev.Specdata1, a.Rdev.Specdata2}, Atime: time3(a.Atime), Ctime: time3(a.Ctime), Change: change3(a)},
+		change: change3(a),
 	}
+}
+
+// change3 is the NFSv3 stand-in for a change attribute (RFC 1813 §4.x
+// leaves cache validation to the client; like the Linux client we take
+// ctime, mtime and size together): it moves whenever one of them does.
+func change3(a *x.Fattr3) uint64 {
+	h := fnv.New64a()
+	var b [8 * 5]byte
+	binary.BigEndian.PutUint32(b[0:], uint32(a.Ctime.Seconds))
+	binary.BigEndian.PutUint32(b[4:], uint32(a.Ctime.Nseconds))
+	binary.BigEndian.PutUint32(b[8:], uint32(a.Mtime.Seconds))
+	binary.BigEndian.PutUint32(b[12:], uint32(a.Mtime.Nseconds))
+	binary.BigEndian.PutUint64(b[16:], uint64(a.Size))
+	h.Write(b[:24])
+	return h.Sum64()
 }
 
 func time3(t x.Nfstime3) time.Time { return time.Unix(int64(t.Seconds), int64(t.Nseconds)) }
@@ -103,7 +122,9 @@ func (b *v3) lstat(ctx context.Context, p string) (*FileInfo, error) {
 			return nil, err
 		}
 	}
-	return info3(baseName(p), attr), nil
+	fi := info3(baseName(p), attr)
+	fi.key = string(fh)
+	return fi, nil
 }
 
 func (b *v3) stat(ctx context.Context, p string) (*FileInfo, error) { return b.lstat(ctx, p) }
@@ -173,7 +194,9 @@ func (b *v3) open(ctx context.Context, p string, flag int, perm fs.FileMode) (ha
 	rand.Read(owner[:])
 	h := &h3{b: b, fh: fh, w: b.c.NewWriter(fh), name: baseName(p),
 		owner: nfs3.LockOwner{Owner: owner[:], Svid: int32(os.Getpid()&0xffff)<<12 | b.lockOwners.Add(1)&0xfff}}
-	return h, info3(baseName(p), a), nil
+	fi := info3(baseName(p), a)
+	fi.key = string(fh)
+	return h, fi, nil
 }
 
 func (b *v3) mkdir(ctx context.Context, p string, perm fs.FileMode) error {
@@ -278,8 +301,12 @@ func (h *h3) stat(ctx context.Context) (*FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return info3(h.name, a), nil
+	fi := info3(h.name, a)
+	fi.key = string(h.fh)
+	return fi, nil
 }
+
+func (h *h3) delegation() nfs4.DelegType { return nfs4.DelegNone }
 
 func (h *h3) truncate(ctx context.Context, size int64) error {
 	return h.b.c.Setattr(ctx, h.fh, x.Sattr3{Size: x.SetSize3{SetIt: true, Size: x.Size3(size)}})

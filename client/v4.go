@@ -23,7 +23,7 @@ type v4 struct {
 	c *nfs4.Client
 }
 
-func dialV4(ctx context.Context, u *URL, auth *rpcxdr.AuthsysParms, vers string, opts Options) (backend, error) {
+func dialV4(ctx context.Context, u *URL, auth *rpcxdr.AuthsysParms, vers string, opts Options, dh nfs4.DelegationHandler) (backend, error) {
 	port := u.Port
 	if port == 0 {
 		port = 2049 // RFC 8881 §2.9.1: no portmapper for NFSv4
@@ -32,7 +32,7 @@ func dialV4(ctx context.Context, u *URL, auth *rpcxdr.AuthsysParms, vers string,
 	if vers == "4.1" {
 		minor = 1
 	}
-	c, err := nfs4.Dial(ctx, u.Addr(port), nfs4.Options{Auth: auth, Minor: minor, Owner: opts.Owner, Logger: opts.Logger})
+	c, err := nfs4.Dial(ctx, u.Addr(port), nfs4.Options{Auth: auth, Minor: minor, Owner: opts.Owner, Logger: opts.Logger, Delegations: dh})
 	if err != nil {
 		if !errors.Is(err, nfs4.ErrMinorVersion) && u.Version == "" && ctx.Err() == nil {
 			var ne *nfs4.Error
@@ -51,16 +51,19 @@ func (b *v4) close() error        { return b.c.Close() }
 func info4(name string, a *nfs4.Attr) *FileInfo {
 	return &FileInfo{
 		name: name, size: int64(a.Size), mode: fileMode(uint32(a.Type), a.Mode), mtime: a.Mtime,
-		attr: Attr{Uid: a.Uid, Gid: a.Gid, Nlink: a.Nlink, Fileid: a.Fileid, Used: a.Used, Rdev: a.Rdev, Atime: a.Atime, Ctime: a.Ctime},
+		attr:   Attr{Uid: a.Uid, Gid: a.Gid, Nlink: a.Nlink, Fileid: a.Fileid, Used: a.Used, Rdev: a.Rdev, Atime: a.Atime, Ctime: a.Ctime, Change: a.Change},
+		change: a.Change,
 	}
 }
 
 func (b *v4) lstat(ctx context.Context, p string) (*FileInfo, error) {
-	_, a, err := b.c.Stat(ctx, p)
+	fh, a, err := b.c.Stat(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	return info4(baseName(p), &a), nil
+	fi := info4(baseName(p), &a)
+	fi.key = string(fh)
+	return fi, nil
 }
 
 func (b *v4) stat(ctx context.Context, p string) (*FileInfo, error) { return b.lstat(ctx, p) }
@@ -88,7 +91,9 @@ func (b *v4) open(ctx context.Context, p string, flag int, perm fs.FileMode) (ha
 	if err != nil {
 		return nil, nil, err
 	}
-	return &h4{o: o, name: baseName(p)}, info4(baseName(p), &a), nil
+	fi := info4(baseName(p), &a)
+	fi.key = string(o.FH)
+	return &h4{o: o, name: baseName(p)}, fi, nil
 }
 
 func (b *v4) mkdir(ctx context.Context, p string, perm fs.FileMode) error {
@@ -153,8 +158,13 @@ func (h *h4) stat(ctx context.Context) (*FileInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	return info4(h.name, &a), nil
+	fi := info4(h.name, &a)
+	fi.key = string(h.o.FH)
+	return fi, nil
 }
+
+// delegation reports the delegation the client holds on the open file.
+func (h *h4) delegation() nfs4.DelegType { return h.o.Delegation() }
 
 func (h *h4) truncate(ctx context.Context, size int64) error { return h.o.Truncate(ctx, uint64(size)) }
 func (h *h4) lock(ctx context.Context, write bool, off, length int64) error {

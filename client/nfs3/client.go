@@ -51,7 +51,11 @@ type Fh = []byte
 type Client struct {
 	host string
 	opts Options
-	rpc  *sunrpc.Client
+
+	rpcMu   sync.Mutex // guards rpc, connGen and closed
+	rpc     *sunrpc.Client
+	connGen uint64
+	closed  bool
 
 	mu      sync.Mutex
 	nlm     *sunrpc.Client
@@ -103,11 +107,17 @@ func (c *Client) Close() error {
 		c.nlm = nil
 	}
 	c.mu.Unlock()
-	return c.rpc.Close()
+	c.rpcMu.Lock()
+	c.closed = true
+	rpc := c.rpc
+	c.rpcMu.Unlock()
+	return rpc.Close()
 }
 
 // SetAuth changes the credential of later calls.
 func (c *Client) SetAuth(a *rpcxdr.AuthsysParms) {
+	c.rpcMu.Lock()
+	defer c.rpcMu.Unlock()
 	c.rpc.SetAuth(a)
 	c.mu.Lock()
 	c.opts.Auth = a
@@ -227,12 +237,77 @@ func (c *Client) Root(ctx context.Context, p string) (root Fh, rest string, err 
 	return nil, "", &Error{Proc: "MNT " + p, Mount: mountxdr.MNT3ERR_NOENT, errno: 2}
 }
 
-// call makes an NFSv3 call.
+// call makes an NFSv3 call with hard-mount semantics: a call whose
+// connection fails is sent again on a new connection, waiting for the
+// server as long as ctx allows (a restarted server answers once it is
+// back; file handles survive the restart). Retransmitting is what the
+// kernel client does too: the duplicate request cache makes most repeats
+// harmless, and WRITE, the one that matters for data, is idempotent.
 func (c *Client) call(ctx context.Context, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
-	if err := c.rpc.Call(ctx, nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, proc, args, res); err != nil {
-		return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), err)
+	wait := 100 * time.Millisecond
+	for {
+		c.rpcMu.Lock()
+		rpc, gen, closed := c.rpc, c.connGen, c.closed
+		c.rpcMu.Unlock()
+		if closed {
+			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), sunrpc.ErrClientClosed)
+		}
+		err := rpc.Call(ctx, nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, proc, args, res)
+		if err == nil {
+			return nil
+		}
+		if !transportErr(err) || ctx.Err() != nil {
+			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), err)
+		}
+		if rerr := c.reconnect(ctx, gen); rerr != nil {
+			return fmt.Errorf("nfs3: %s: %w (reconnecting: %v)", nfs3xdr.NFS_V3ProcName(proc), err, rerr)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), ctx.Err())
+		case <-time.After(wait / 10):
+		}
+		wait = min(2*wait, 2*time.Second)
 	}
-	return nil
+}
+
+// transportErr reports a failure of the connection rather than an answer
+// from the server.
+func transportErr(err error) bool {
+	var ae *sunrpc.AcceptError
+	var re *sunrpc.RejectError
+	return !errors.As(err, &ae) && !errors.As(err, &re) && !errors.Is(err, sunrpc.ErrBadReply) &&
+		!errors.Is(err, sunrpc.ErrClientClosed) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
+}
+
+// reconnect replaces connection generation gen (once: a caller that finds
+// it replaced already just retries), dialing until the server answers or
+// ctx ends.
+func (c *Client) reconnect(ctx context.Context, gen uint64) error {
+	c.rpcMu.Lock()
+	defer c.rpcMu.Unlock()
+	if c.closed {
+		return sunrpc.ErrClientClosed
+	}
+	if c.connGen != gen {
+		return nil
+	}
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 2*time.Second) {
+		c.mu.Lock()
+		auth := c.opts.Auth
+		c.mu.Unlock()
+		rpc, err := sunrpc.Dial(ctx, "tcp", c.addr(c.opts.Port), sunrpc.ClientOptions{Auth: auth})
+		if err == nil {
+			c.rpc.Close()
+			c.rpc, c.connGen = rpc, c.connGen+1
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+	}
 }
 
 // ErrNoHandle is returned when a create-type reply carries no handle and

@@ -10,10 +10,11 @@ import (
 )
 
 // callbackHandler serves the backchannel (RFC 8881 §20): CB_NULL, and
-// CB_COMPOUND with CB_SEQUENCE and CB_RECALL. The client asks for no
-// delegations, so a recall is rare; it is answered at once and the
-// delegation returned from another goroutine (§20.2.3: the client returns
-// it with DELEGRETURN, not in the callback's reply).
+// CB_COMPOUND with CB_SEQUENCE, CB_RECALL and CB_GETATTR. A recall is
+// answered at once and the delegation returned from another goroutine
+// after the DelegationHandler flushed the file (§20.2.3: the client
+// returns it with DELEGRETURN, not in the callback's reply); CB_GETATTR is
+// answered from the handler's view of the file (§20.1).
 type callbackHandler struct{ c *Client }
 
 func (h callbackHandler) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Writer) sunrpc.Status {
@@ -44,7 +45,10 @@ func (h callbackHandler) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr
 			}}
 		case op.Argop == x.OP_CB_RECALL && i > 0:
 			a := op.Opcbrecall
-			go h.c.delegReturn(append(x.NfsFh4(nil), a.Fh...), a.Stateid)
+			go h.c.recall(append(x.NfsFh4(nil), a.Fh...), a.Stateid)
+		case op.Argop == x.OP_CB_GETATTR && i > 0:
+			r.Opcbgetattr = h.c.cbGetattr(&op.Opcbgetattr)
+			st = r.Opcbgetattr.Status
 		case i == 0:
 			// Every CB_COMPOUND starts with CB_SEQUENCE (§20.9.3).
 			st = x.NFS4ERR_OP_NOT_IN_SESSION
@@ -71,6 +75,8 @@ func setCbStatus(r *x.NfsCbResop4, st x.Nfsstat4) {
 		}
 	case x.OP_CB_RECALL:
 		r.Opcbrecall.Status = st
+	case x.OP_CB_GETATTR:
+		r.Opcbgetattr.Status = st
 	default:
 		r.Resop = x.OP_CB_ILLEGAL
 		r.Opcbillegal.Status = st

@@ -43,6 +43,10 @@ type Options struct {
 	Slots int
 	// Logger receives recovery events (default: discard).
 	Logger *slog.Logger
+	// Delegations, when set, makes OPEN take the delegations the server
+	// offers (RFC 8881 §10.4) and is told of their recalls; nil asks for
+	// none.
+	Delegations DelegationHandler
 }
 
 // Client is an NFSv4.1 or 4.2 client of one server: one client ID, one
@@ -65,6 +69,7 @@ type Client struct {
 	epoch    uint64 // bumped each time the client ID is replaced
 	lease    time.Duration
 	opens    map[*Open]struct{}
+	delegs   map[string]*delegation // by file handle
 	closed   bool
 	maxRead  uint32
 	maxWrite uint32
@@ -112,7 +117,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	c := &Client{addr: addr, opts: opts, owner: opts.Owner, log: opts.Logger, opens: make(map[*Open]struct{}), stop: make(chan struct{})}
+	c := &Client{addr: addr, opts: opts, owner: opts.Owner, log: opts.Logger, opens: make(map[*Open]struct{}), delegs: make(map[string]*delegation), stop: make(chan struct{})}
 	if c.owner == nil {
 		c.owner = defaultOwner()
 	}
@@ -184,6 +189,10 @@ func (c *Client) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if sess != nil {
+		// DESTROY_CLIENTID is refused while the client ID holds state
+		// (NFS4ERR_CLIENTID_BUSY, RFC 8881 §18.50.3), and a delegation
+		// left behind makes others wait for its recall to time out.
+		c.ReturnDelegations(ctx)
 		c.raw(ctx, x.NfsArgop4{Argop: x.OP_DESTROY_SESSION, OpdestroySession: &x.DESTROY_SESSION4args{DsaSessionid: sess.id}})
 		c.raw(ctx, x.NfsArgop4{Argop: x.OP_DESTROY_CLIENTID, OpdestroyClientid: &x.DESTROY_CLIENTID4args{DcaClientid: cid}})
 	}

@@ -30,9 +30,18 @@
 //   - Lease: a SEQUENCE-only COMPOUND whenever a third of the lease passed
 //     without a reply (§8.3).
 //   - Backchannel: the TCP connection carries it (CREATE_SESSION4_FLAG_
-//     CONN_BACK_CHAN); CB_NULL, CB_SEQUENCE and CB_RECALL are answered.
-//     OPEN asks for no delegation (OPEN4_SHARE_ACCESS_WANT_NO_DELEG); one
-//     granted or recalled anyway is returned at once.
+//     CONN_BACK_CHAN); CB_NULL, CB_SEQUENCE, CB_RECALL and CB_GETATTR are
+//     answered.
+//   - Delegations (RFC 8881 §10.4): with Options.Delegations set, OPEN
+//     expresses no preference and the client keeps the read or write
+//     delegation the server grants (Client.Delegation, Open.Delegation).
+//     CB_RECALL is answered NFS4_OK at once; from another goroutine the
+//     handler writes the file's dirty data back and COMMITs it, then
+//     DELEGRETURN goes out (§20.2.3). CB_GETATTR is answered from the
+//     handler's change and size (§10.4.3). A delegation dies with its
+//     client ID (it is not reclaimed). Without a handler, OPEN asks for no
+//     delegation (OPEN4_SHARE_ACCESS_WANT_NO_DELEG) and one granted anyway
+//     is returned at once.
 //
 // Concurrency: a Client and an Open are safe for concurrent use. One
 // recovery runs at a time (recoverMu); calls that meet the same failure

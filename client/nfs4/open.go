@@ -54,10 +54,6 @@ func (c *Client) stateOwner(owner []byte) x.StateOwner4 {
 	return x.StateOwner4{Clientid: c.clientID, Owner: owner}
 }
 
-// want is the share_access of every OPEN: no delegations, which this
-// client does not use (RFC 8881 §18.16.3).
-func want(access uint32) uint32 { return access | x.OPEN4_SHARE_ACCESS_WANT_NO_DELEG }
-
 // OpenFile opens (and with create, creates with permission bits mode)
 // path p for access. With trunc the file is truncated to zero.
 func (c *Client) OpenFile(ctx context.Context, p string, access uint32, create CreateMode, mode uint32, trunc bool) (*Open, Attr, error) {
@@ -82,7 +78,7 @@ func (c *Client) OpenFile(ctx context.Context, p string, access uint32, create C
 	epoch := c.epoch
 	c.mu.Unlock()
 	open := x.NfsArgop4{Argop: x.OP_OPEN, Opopen: &x.OPEN4args{
-		ShareAccess: want(access), ShareDeny: x.OPEN4_SHARE_DENY_NONE,
+		ShareAccess: c.want(access), ShareDeny: x.OPEN4_SHARE_DENY_NONE,
 		Owner: c.stateOwner(o.owner), Openhow: how,
 		Claim: x.OpenClaim4{Claim: x.CLAIM_NULL, File: x.Component4(name)},
 	}}
@@ -101,7 +97,7 @@ func (c *Client) OpenFile(ctx context.Context, p string, access uint32, create C
 	ok := &res[n-3].Opopen.Resok4
 	o.sid, o.epoch = ok.Stateid, epoch
 	o.FH = res[n-2].Opgetfh.Resok4.Object
-	c.returnDelegation(&ok.Delegation, o.FH)
+	c.gotDelegation(&ok.Delegation, o.FH, epoch)
 	a, err := DecodeAttr(&res[n-1].Opgetattr.Resok4.ObjAttributes)
 	if err != nil {
 		o.Close(ctx)
@@ -134,21 +130,6 @@ func isStatusAny(err error, sts ...x.Nfsstat4) bool {
 	return false
 }
 
-// returnDelegation gives back a delegation the server granted though none
-// was wanted.
-func (c *Client) returnDelegation(d *x.OpenDelegation4, fh x.NfsFh4) {
-	var sid x.Stateid4
-	switch d.DelegationType {
-	case x.OPEN_DELEGATE_READ:
-		sid = d.Read.Stateid
-	case x.OPEN_DELEGATE_WRITE:
-		sid = d.Write.Stateid
-	default:
-		return
-	}
-	go c.delegReturn(fh, sid)
-}
-
 // stateid returns the open stateid, re-opening the file first if it
 // belongs to a client ID that was replaced and could not be reclaimed.
 func (o *Open) stateid(ctx context.Context) (x.Stateid4, error) {
@@ -165,13 +146,14 @@ func (o *Open) stateid(ctx context.Context) (x.Stateid4, error) {
 	}
 	// CLAIM_FH (RFC 8881 §18.16.3): open the file by its handle.
 	res, err := o.c.Compound(ctx, PutFH(o.FH), x.NfsArgop4{Argop: x.OP_OPEN, Opopen: &x.OPEN4args{
-		ShareAccess: want(o.access), Owner: o.c.stateOwner(o.owner), Openhow: x.Openflag4{Opentype: x.OPEN4_NOCREATE},
+		ShareAccess: o.c.want(o.access), Owner: o.c.stateOwner(o.owner), Openhow: x.Openflag4{Opentype: x.OPEN4_NOCREATE},
 		Claim: x.OpenClaim4{Claim: x.CLAIM_FH},
 	}})
 	if err != nil {
 		return x.Stateid4{}, err
 	}
 	o.sid, o.epoch, o.lockSid = res[1].Opopen.Resok4.Stateid, epoch, nil
+	o.c.gotDelegation(&res[1].Opopen.Resok4.Delegation, o.FH, epoch)
 	return o.sid, nil
 }
 
@@ -190,11 +172,12 @@ func (c *Client) reclaimOpens(ctx context.Context) {
 	for _, o := range opens {
 		o.mu.Lock()
 		res, err := c.compoundOnce(ctx, PutFH(o.FH), x.NfsArgop4{Argop: x.OP_OPEN, Opopen: &x.OPEN4args{
-			ShareAccess: want(o.access), Owner: c.stateOwner(o.owner), Openhow: x.Openflag4{Opentype: x.OPEN4_NOCREATE},
+			ShareAccess: c.want(o.access), Owner: c.stateOwner(o.owner), Openhow: x.Openflag4{Opentype: x.OPEN4_NOCREATE},
 			Claim: x.OpenClaim4{Claim: x.CLAIM_PREVIOUS, DelegateType: x.OPEN_DELEGATE_NONE},
 		}})
 		if err == nil {
 			o.sid, o.epoch, o.lockSid = res[1].Opopen.Resok4.Stateid, epoch, nil
+			c.gotDelegation(&res[1].Opopen.Resok4.Delegation, o.FH, epoch)
 		} else {
 			c.log.Info("nfs4: reclaim failed; will reopen", "err", err)
 		}
@@ -382,10 +365,15 @@ func (o *Open) Close(ctx context.Context) error {
 		return nil
 	}
 	o.closed = true
-	sid, stale := o.sid, o.epoch != epoch
+	sid, stale, locked := o.sid, o.epoch != epoch, o.lockSid != nil
 	o.mu.Unlock()
 	if stale {
 		return nil // died with its client ID
+	}
+	if locked {
+		// CLOSE with locks still held is NFS4ERR_LOCKS_HELD (RFC 8881
+		// §18.2.4): release them first.
+		o.Unlock(ctx, 0, 0)
 	}
 	_, err := o.c.Compound(ctx, PutFH(o.FH), x.NfsArgop4{Argop: x.OP_CLOSE, Opclose: &x.CLOSE4args{OpenStateid: sid}})
 	if isStatusAny(err, x.NFS4ERR_BAD_STATEID, x.NFS4ERR_STALE_STATEID, x.NFS4ERR_EXPIRED) {

@@ -26,6 +26,7 @@ func main() {
 	root.AddCommand(ctlCmd())
 	root.AddCommand(lsCmd(), catCmd(), cpCmd(), putCmd(), rmCmd(), mkdirCmd(), statCmd())
 	root.AddCommand(benchCmd())
+	root.AddCommand(mountCmd())
 	if err := root.ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "gonfs:", err)
 		os.Exit(1)
