@@ -101,7 +101,8 @@ func TestCallback40OverLoopback(t *testing.T) {
 	before := len(fake.compounds)
 	fake.mu.Unlock()
 	fh := res2.Resarray[2].Opgetfh.Resok4.Object
-	res2 = cl.call(opPutfh(fh), writeArg(res2.Resarray[1].Opopen.Resok4.Stateid, 0, x.UNSTABLE4, "data"),
+	open := res2.Resarray[1].Opopen.Resok4
+	res2 = cl.call(opPutfh(fh), writeArg(open.Stateid, 0, x.UNSTABLE4, "data"),
 		argGetattr(x.FATTR4_SIZE))
 	f.wantStatus(res2, x.NFS4_OK, 3)
 	fake.mu.Lock()
@@ -110,6 +111,22 @@ func TestCallback40OverLoopback(t *testing.T) {
 	if after != before {
 		t.Fatalf("the holder's own GETATTR sent %d callbacks", after-before)
 	}
+	// The Linux client returns a delegation with PUTFH, GETATTR,
+	// DELEGRETURN: the stateid of the DELEGRETURN makes the compound the
+	// holder's from its start, so the GETATTR asks it nothing.
+	dsid := open.Delegation.Write.Stateid
+	res2 = cl.call(opPutfh(fh), argGetattr(x.FATTR4_SIZE),
+		x.NfsArgop4{Argop: x.OP_DELEGRETURN, Opdelegreturn: &x.DELEGRETURN4args{DelegStateid: dsid}})
+	f.wantStatus(res2, x.NFS4_OK, 3)
+	fake.mu.Lock()
+	after = len(fake.compounds)
+	fake.mu.Unlock()
+	if after != before {
+		t.Fatalf("the holder's DELEGRETURN compound sent %d callbacks", after-before)
+	}
+	// A new delegation for the RENEW check below.
+	res2 = cl.call(opPutrootfh(), cl.open40Arg("oo", cl.seq("oo"), x.OPEN4_SHARE_ACCESS_BOTH, 0, noCreate, claimNull("f")))
+	f.wantStatus(res2, x.NFS4_OK, 2)
 	f.state.SetCallbackDown(id, true)
 	if st := cl.call(opRenew(cl.cid)).Status; st != x.NFS4ERR_CB_PATH_DOWN {
 		t.Fatalf("RENEW with the path down and a delegation: %v", st)

@@ -65,6 +65,7 @@ func (c *compound) runSeqid40(r *xdr.Reader, w *xdr.Writer, fn opFunc, peek peek
 	}
 	if res.Replay != nil {
 		*r = pr
+		c.setClient40(res.ClientID)
 		return c.replay40(w, res.Replay)
 	}
 	// The owner is busy until EndSeqid: should the handler panic (the RPC
@@ -275,9 +276,9 @@ func (c *compound) opLockt40(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	var a x.LOCKT4args
 	a.Decode(&pr)
 	if pr.Err() == nil {
-		prev, hint := c.cid, c.cidHint
+		prev := c.cid
 		c.cid = state.ClientID(a.Owner.Clientid)
-		defer func() { c.cid, c.cidHint = prev, hint }()
+		defer func() { c.cid = prev }()
 	}
 	return c.opLockt(r, w)
 }
@@ -301,48 +302,78 @@ func (c *compound) wrongType40(w *xdr.Writer, statusAt int, st x.Nfsstat4) x.Nfs
 }
 
 // learnClient40 makes the client of a stateid the NFSv4.0 compound's
-// client, if it has none yet: 4.0 has no SEQUENCE, and the operations
-// that name no client (GETATTR, REMOVE, SETATTR after a WRITE or an OPEN)
-// must know whose compound it is, so as not to recall the client's own
-// delegations (knfsd learns cstate->clp the same way). Special stateids
-// name no client.
+// client, if it has none yet (see scanClient40). Special stateids name no
+// client.
 func (c *compound) learnClient40(s state.Stateid) {
-	if (c.cid != 0 && !c.cidHint) || s.IsSpecial() {
+	if c.cid != 0 || s.IsSpecial() {
 		return
 	}
 	if id, ok := c.s.state.StateClient40(s); ok {
-		c.setClient40(id)
+		c.cid = id
 	}
 }
 
-// setClient40 makes id the NFSv4.0 compound's client, and the one its
-// connection stands for.
-func (c *compound) setClient40(id state.ClientID) {
-	c.cid, c.cidHint = id, false
-	c.noteConn40(id)
-}
+// setClient40 makes id the NFSv4.0 compound's client.
+func (c *compound) setClient40(id state.ClientID) { c.cid = id }
 
-// noteConn40 remembers id as the client of the compound's connection. A
-// client's requests share its connection (Linux opens one per client ID
-// and server), and another client's never do.
-func (c *compound) noteConn40(id state.ClientID) {
-	if c.call.Conn != nil {
-		c.s.conn40.Store(c.call.Conn.ID(), id)
-	}
-}
-
-// connClient40 starts an NFSv4.0 compound with the client last seen on
-// its connection, as a hint: a compound that names no client by a
-// stateid or owner before it (the Linux client's PUTFH, GETATTR,
-// DELEGRETURN) is then still known to be the holder's, and its GETATTR
-// does not send the holder a CB_GETATTR about its own delegation, which
-// it is returning and cannot answer. Stateids and owners the compound
-// uses take precedence (learnClient40, runSeqid40).
-func (c *compound) connClient40() {
-	if c.call.Conn == nil {
-		return
-	}
-	if v, ok := c.s.conn40.Load(c.call.Conn.ID()); ok {
-		c.cid, c.cidHint = v.(state.ClientID), true
+// scanClient40 finds whose an NFSv4.0 compound is before running it: the
+// client of the first stateid or client ID it names that the state knows
+// (RFC 7530 has no SEQUENCE to say so). Operations that name no client
+// (GETATTR, REMOVE, SETATTR) then know when they come from the holder of
+// a delegation: the Linux client returns a delegation with PUTFH,
+// GETATTR, DELEGRETURN, and that GETATTR must not send the holder a
+// CB_GETATTR about a delegation it is giving back. A compound that names
+// no client (PUTFH, REMOVE) is nobody's, as in knfsd, and recalls even
+// its sender's delegations. r is the reader positioned at the first
+// operation; it is not moved.
+func (c *compound) scanClient40(r *xdr.Reader) {
+	pr := *r
+	for range c.n {
+		var op x.NfsArgop4
+		op.Decode(&pr)
+		if pr.Err() != nil {
+			return
+		}
+		var sid *x.Stateid4
+		var cid x.Clientid4
+		switch op.Argop {
+		case x.OP_OPEN:
+			cid = op.Opopen.Owner.Clientid
+		case x.OP_OPEN_CONFIRM:
+			sid = &op.OpopenConfirm.OpenStateid
+		case x.OP_OPEN_DOWNGRADE:
+			sid = &op.OpopenDowngrade.OpenStateid
+		case x.OP_CLOSE:
+			sid = &op.Opclose.OpenStateid
+		case x.OP_LOCK:
+			if l := &op.Oplock.Locker; l.NewLockOwner {
+				sid = &l.OpenOwner.OpenStateid
+			} else {
+				sid = &l.LockOwner.LockStateid
+			}
+		case x.OP_LOCKU:
+			sid = &op.Oplocku.LockStateid
+		case x.OP_READ:
+			sid = &op.Opread.Stateid
+		case x.OP_WRITE:
+			sid = &op.Opwrite.Stateid
+		case x.OP_SETATTR:
+			sid = &op.Opsetattr.Stateid
+		case x.OP_DELEGRETURN:
+			sid = &op.Opdelegreturn.DelegStateid
+		case x.OP_RENEW:
+			cid = op.Oprenew.Clientid
+		}
+		switch {
+		case sid != nil:
+			c.learnClient40(state.Stateid(*sid))
+		case cid != 0:
+			if _, ok := c.s.state.Callback40(state.ClientID(cid)); ok {
+				c.cid = state.ClientID(cid)
+			}
+		}
+		if c.cid != 0 {
+			return
+		}
 	}
 }

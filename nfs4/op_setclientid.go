@@ -93,7 +93,6 @@ func (c *compound) opSetclientidConfirm(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4
 	if changed {
 		c.s.cb.probe40(id)
 	}
-	c.noteConn40(id)
 	return c.fail(w, x.NFS4_OK)
 }
 
@@ -105,9 +104,6 @@ func (c *compound) opRenew(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	}
 	eff, st := c.s.state.Renew(state.ClientID(a.Clientid))
 	_ = c.s.apply(eff)
-	if st == x.NFS4_OK || st == x.NFS4ERR_CB_PATH_DOWN {
-		c.noteConn40(state.ClientID(a.Clientid))
-	}
 	return c.fail(w, st)
 }
 

@@ -100,10 +100,7 @@ type Server struct {
 	// that the state hears when one closes; the callback sender finds a
 	// back channel's connection here.
 	conns sync.Map // uint64 → *sunrpc.Conn
-	// conn40 is the NFSv4.0 client last seen on each connection, the
-	// default client of its compounds (op_seqid40.go).
-	conn40 sync.Map // uint64 → state.ClientID
-	cb     callbacks
+	cb    callbacks
 
 	startOnce sync.Once
 	goMu      sync.Mutex // guards closed and wg.Add against Close
@@ -230,7 +227,6 @@ func (s *Server) watchConn(conn *sunrpc.Conn) {
 		case <-ctx.Done():
 		}
 		s.conns.Delete(id)
-		s.conn40.Delete(id) // op_seqid40.go
 	}) {
 		s.conns.Delete(id)
 	}
@@ -380,9 +376,6 @@ type compound struct {
 	// confirm40: the NFSv4.0 OPEN being run is by an open-owner that must
 	// confirm it (OPEN4_RESULT_CONFIRM, op_seqid40.go).
 	confirm40 bool
-	// cidHint: cid is only the client last seen on the connection, which
-	// the compound's own stateids and owners override (op_seqid40.go).
-	cidHint bool
 }
 
 // stateid turns a wire stateid into the state package's, substituting the
@@ -429,7 +422,7 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	s.watchConn(call.Conn)
 	c := &compound{s: s, ctx: ctx, call: call, minor: minor, n: n}
 	if minor == 0 {
-		c.connClient40() // op_seqid40.go
+		c.scanClient40(r) // op_seqid40.go
 	}
 
 	// A leading SEQUENCE is run first: its outcome may be a replay.

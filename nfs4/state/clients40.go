@@ -184,6 +184,10 @@ func (m *Manager) SetClientIDConfirm(id ClientID, confirm Verifier, principal st
 		m.confirm(c, &eff)
 		changed = true
 	}
+	// A client that confirms its client ID again is recovering (after
+	// NFS4ERR_EXPIRED, say): what was revoked while its lease had expired
+	// has been said, and must not make its next RENEW fail again.
+	m.forgetRevoked40(c)
 	if changed {
 		// Not known to work until the callback sender's probe answers
 		// (SetCallbackDown): no delegation before (callbackUp40).
@@ -230,12 +234,7 @@ func (m *Manager) Renew(id ClientID) (Effects, Status) {
 	}
 	m.renew(c, now)
 	if c.revoked > 0 {
-		for st := range c.stateids {
-			if st.revoked != notRevoked {
-				m.forget(st)
-				c.revoked--
-			}
-		}
+		m.forgetRevoked40(c)
 		return Effects{}, errExpired
 	}
 	if c.cbDown && m.hasDelegations(c) {
@@ -302,13 +301,18 @@ func (m *Manager) noteGone40(c *client) {
 		m.v40.gone = make(map[[12]byte]struct{})
 	}
 	for st := range c.stateids {
-		if len(m.v40.goneQ) >= maxGone40 {
-			delete(m.v40.gone, m.v40.goneQ[0])
-			m.v40.goneQ = m.v40.goneQ[1:]
-		}
-		m.v40.gone[st.other] = struct{}{}
-		m.v40.goneQ = append(m.v40.goneQ, st.other)
+		m.noteGoneOther40(st.other)
 	}
+}
+
+// noteGoneOther40 records one gone stateid (m.v40.gone is made).
+func (m *Manager) noteGoneOther40(other [12]byte) {
+	if len(m.v40.goneQ) >= maxGone40 {
+		delete(m.v40.gone, m.v40.goneQ[0])
+		m.v40.goneQ = m.v40.goneQ[1:]
+	}
+	m.v40.gone[other] = struct{}{}
+	m.v40.goneQ = append(m.v40.goneQ, other)
 }
 
 // goneStatus is the status of a stateid the Manager does not know: EXPIRED
@@ -402,4 +406,22 @@ func (m *Manager) StateClient40(s Stateid) (ClientID, bool) {
 		return 0, false
 	}
 	return st.client.id, true
+}
+
+// forgetRevoked40 forgets the revoked stateids of an NFSv4.0 client, which
+// has no FREE_STATEID: they answer NFS4ERR_EXPIRED from now on (gone).
+func (m *Manager) forgetRevoked40(c *client) {
+	if c.revoked == 0 {
+		return
+	}
+	if m.v40.gone == nil {
+		m.v40.gone = make(map[[12]byte]struct{})
+	}
+	for st := range c.stateids {
+		if st.revoked != notRevoked {
+			m.forget(st)
+			c.revoked--
+			m.noteGoneOther40(st.other)
+		}
+	}
 }

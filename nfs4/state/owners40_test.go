@@ -89,3 +89,26 @@ func TestGrace40(t *testing.T) {
 	_, st = e.open(fresh, "oo", "g", lock.ShareRead, lock.ShareNone)
 	wantStatus(t, "open after grace without RECLAIM_COMPLETE", st, OK)
 }
+
+// RFC 7530 §16.29, §16.34: a 4.0 client whose expired state was revoked
+// hears NFS4ERR_EXPIRED from RENEW, unless it has already recovered by
+// confirming its client ID again; its old stateids are EXPIRED.
+func TestRevokedThenReconfirmed40(t *testing.T) {
+	e := newEnv(t)
+	id := e.mount40("c")
+	sid := e.mustOpen(id, "oo", "f", lock.ShareBoth, lock.ShareNone)
+	e.clk.advance(lease + time.Second)
+	other := e.mount40("d")
+	e.mustOpen(other, "oo", "f", lock.ShareRead, lock.ShareBoth) // revokes c's open
+	r, st := e.m.SetClientID(SetClientIDArgs{Owner: []byte("c"), Verifier: verf(1), Principal: "sys:0"})
+	wantStatus(t, "SETCLIENTID again", st, OK)
+	if r.ClientID != id {
+		t.Fatalf("client ID %x, want %x (callback update)", r.ClientID, id)
+	}
+	_, _, st = e.m.SetClientIDConfirm(r.ClientID, r.Confirm, "sys:0")
+	wantStatus(t, "SETCLIENTID_CONFIRM again", st, OK)
+	_, st = e.m.Renew(id)
+	wantStatus(t, "RENEW after recovering", st, OK)
+	_, _, st = e.m.Close(0, "f", sid)
+	wantStatus(t, "CLOSE of the revoked open", st, errExpired)
+}
