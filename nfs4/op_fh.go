@@ -238,6 +238,14 @@ func (c *compound) opReadlink(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 const accessBits = nfs4xdr.ACCESS4_READ | nfs4xdr.ACCESS4_LOOKUP | nfs4xdr.ACCESS4_MODIFY |
 	nfs4xdr.ACCESS4_EXTEND | nfs4xdr.ACCESS4_DELETE | nfs4xdr.ACCESS4_EXECUTE
 
+// The ACCESS4 bits decided for directories and for other files.
+const (
+	dirAccessBits = nfs4xdr.ACCESS4_READ | nfs4xdr.ACCESS4_LOOKUP | nfs4xdr.ACCESS4_MODIFY |
+		nfs4xdr.ACCESS4_EXTEND | nfs4xdr.ACCESS4_DELETE
+	fileAccessBits = nfs4xdr.ACCESS4_READ | nfs4xdr.ACCESS4_MODIFY | nfs4xdr.ACCESS4_EXTEND |
+		nfs4xdr.ACCESS4_EXECUTE
+)
+
 // ACCESS, RFC 8881 §18.1. Pseudo directories can be read and searched by
 // everyone and changed by no one.
 func (c *compound) opAccess(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
@@ -251,13 +259,25 @@ func (c *compound) opAccess(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 	want := args.Access & accessBits
 	var got uint32
 	if c.cur.pseudo() {
+		want &= dirAccessBits
 		got = want & (nfs4xdr.ACCESS4_READ | nfs4xdr.ACCESS4_LOOKUP)
 	} else {
 		acc, st := c.access()
 		if st != nfs4xdr.NFS4_OK {
 			return c.fail(w, st)
 		}
-		var err error
+		a, err := c.cur.e.FS.GetAttr(c.ctx, c.cur.h)
+		if err != nil {
+			return c.fail(w, errStatus(err))
+		}
+		// The server decides only the rights that mean something for
+		// the file's type (as knfsd): LOOKUP and DELETE for
+		// directories, EXECUTE for the rest (RFC 8881 §18.1.3).
+		if a.Type == vfs.TypeDirectory {
+			want &= dirAccessBits
+		} else {
+			want &= fileAccessBits
+		}
 		got, err = c.cur.e.FS.Access(c.ctx, &acc.Cred, c.cur.h, want)
 		if err != nil {
 			return c.fail(w, errStatus(err))

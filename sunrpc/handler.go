@@ -57,6 +57,16 @@ type Idempotency interface {
 	Idempotent(proc uint32) bool
 }
 
+// ArgsIdempotency is an optional interface of a Handler whose procedures'
+// idempotency depends on their arguments (an NFSv4.0 COMPOUND is
+// non-idempotent only when it holds CREATE, REMOVE, RENAME, LINK or
+// SETATTR). When a Handler has it, it is asked instead of Idempotency.
+// It runs on the connection's reading goroutine, before a slot is taken:
+// it must be cheap and must not keep args.
+type ArgsIdempotency interface {
+	IdempotentArgs(proc uint32, args []byte) bool
+}
+
 // Observer receives every call the server dispatches to a Handler, for
 // statistics and tracing. Start is called just before ServeRPC and Done just
 // after it, on the same goroutine, with the Status returned and the time

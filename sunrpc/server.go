@@ -196,7 +196,14 @@ const (
 func (s *Server) admit(req *request, in *interner) verdict {
 	v, idem := admitCall(req, in, &s.mux)
 	c := &req.call
-	if v != vDispatch || s.drc == nil || idem == nil || idem.Idempotent(c.Proc) {
+	if v != vDispatch || s.drc == nil || idem == nil {
+		return v
+	}
+	if ai, ok := idem.(ArgsIdempotency); ok {
+		if ai.IdempotentArgs(c.Proc, c.Args) {
+			return v
+		}
+	} else if idem.Idempotent(c.Proc) {
 		return v
 	}
 	req.key = drcKey{

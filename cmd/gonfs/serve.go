@@ -31,7 +31,7 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
-		Long: `Serve DIR over NFSv3 (with MOUNT, NLM and NSM) and NFSv4.1/4.2 on one port.
+		Long: `Serve DIR over NFSv3 (with MOUNT, NLM and NSM) and NFSv4.0/4.1/4.2 on one port.
 
 With only DIR, DIR is exported read-write as "/" to loopback clients
 (127.0.0.0/8 and ::1), unprivileged source ports allowed, root squashed.
@@ -130,7 +130,7 @@ func printBanner(cmd *cobra.Command, srv *server.Server) {
 	addr := srv.Addr()
 	out := cmd.OutOrStdout()
 	for _, e := range srv.Namespace().Exports() {
-		fmt.Fprintf(out, "gonfs: serving %s as %s:%s (NFSv3, NFSv4.1, NFSv4.2, MOUNT, NLM and NSM on port %d)\n",
+		fmt.Fprintf(out, "gonfs: serving %s as %s:%s (NFSv3, NFSv4.0, NFSv4.1, NFSv4.2, MOUNT, NLM and NSM on port %d)\n",
 			e.Config.Dir, addr.Addr(), e.Config.Path, addr.Port())
 	}
 	pm, why := srv.PortmapAddr()

@@ -158,6 +158,12 @@ func decodeAttr(r *xdr.Reader, a uint32, e *Export, s *vfs.SetAttr) error {
 		if r.Err() != nil {
 			return nil
 		}
+		if len(name) == 0 {
+			// A zero-length utf8string is invalid (RFC 7530 §12.7),
+			// not an unknown owner: NFS4ERR_INVAL, as knfsd and
+			// ganesha answer.
+			return statusErr(x.NFS4ERR_INVAL, a, `""`, nil)
+		}
 		id, err := mapName(e.IDs, name, a == x.FATTR4_OWNER_GROUP)
 		if err != nil {
 			return statusErr(x.NFS4ERR_BADOWNER, a, fmt.Sprintf("%q", name), err)

@@ -118,7 +118,7 @@ func TestDecodeErrors(t *testing.T) {
 		{"client time cut short", 1, false, Of(x.FATTR4_TIME_MODIFY_SET).Words(), vals(wU32(1), wU64(0)), x.NFS4ERR_BADXDR},
 		{"nseconds out of range", 1, false, Of(x.FATTR4_TIME_MODIFY_SET).Words(), vals(wClientTime(0, 1e9)), x.NFS4ERR_INVAL},
 		{"owner name unknown", 1, false, Of(x.FATTR4_OWNER).Words(), vals(wStr("alice@example.com")), x.NFS4ERR_BADOWNER},
-		{"owner empty", 1, false, Of(x.FATTR4_OWNER).Words(), vals(wStr("")), x.NFS4ERR_BADOWNER},
+		{"owner empty", 1, false, Of(x.FATTR4_OWNER).Words(), vals(wStr("")), x.NFS4ERR_INVAL},
 		{"owner not UTF-8", 1, false, Of(x.FATTR4_OWNER).Words(), vals(wStr("\xff")), x.NFS4ERR_BADOWNER},
 		{"group with a leading zero", 1, false, Of(x.FATTR4_OWNER_GROUP).Words(), vals(wStr("0100")), x.NFS4ERR_BADOWNER},
 	} {

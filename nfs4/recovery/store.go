@@ -88,7 +88,7 @@ func (s *Store) List() ([]state.ClientRecord, error) {
 }
 
 // NextEpoch increments the stored boot epoch and returns the new value
-// (1 on the first start). Call it once per server start, before the
+// (at least the start time in seconds). Call it once per server start, before the
 // state.Manager is made (state.Options.BootEpoch).
 func (s *Store) NextEpoch() (uint32, error) {
 	var epoch uint32
@@ -97,8 +97,12 @@ func (s *Store) NextEpoch() (uint32, error) {
 		if v := b.Get(keyEpoch); len(v) == 4 {
 			epoch = binary.BigEndian.Uint32(v)
 		}
-		epoch++
-		if epoch == 0 { // after 2^32 restarts; 0 would look unset
+		// At least the start time in seconds, so that a server whose
+		// store was lost still does not reuse a recent epoch, and epochs
+		// are not small numbers a client could guess; always more than
+		// the last one, so a clock set back cannot repeat one.
+		epoch = max(epoch+1, uint32(time.Now().Unix()))
+		if epoch == 0 { // 0 would look unset
 			epoch = 1
 		}
 		return b.Put(keyEpoch, binary.BigEndian.AppendUint32(nil, epoch))
