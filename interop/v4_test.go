@@ -61,11 +61,14 @@ func TestWorkloadV4(t *testing.T) {
 		vers    string
 		big     string
 		entries int
+		cbPort  int
 	}{
-		// 4.1 and 4.2 share the client's READ, WRITE and READDIR paths;
-		// see README.md (Time) for the sizes.
-		{"4.1", v41BigSize, v41Entries},
-		{"4.2", bigSize, entries},
+		// 4.0, 4.1 and 4.2 share the client's READ, WRITE and READDIR
+		// paths; see README.md (Time) for the sizes. 4.0 needs a
+		// callback port the server can dial (lab README).
+		{"4.0", v41BigSize, v41Entries, 20480},
+		{"4.1", v41BigSize, v41Entries, 0},
+		{"4.2", bigSize, entries, 0},
 	} {
 		t.Run(tc.vers, func(t *testing.T) {
 			dir := testDir(t)
@@ -77,7 +80,8 @@ func TestWorkloadV4(t *testing.T) {
 			g := &guest{
 				name: "workload-v" + tc.vers, vers: tc.vers, hostname: "wl-v" + strings.ReplaceAll(tc.vers, ".", ""),
 				script: "workload.sh", timeout: 15 * time.Minute,
-				args: []string{"vers=" + tc.vers, "big=" + tc.big, fmt.Sprintf("entries=%d", tc.entries), "locks=required", "copy=" + copySize},
+				args:   []string{"vers=" + tc.vers, "big=" + tc.big, fmt.Sprintf("entries=%d", tc.entries), "locks=required", "copy=" + copySize},
+				cbPort: tc.cbPort,
 			}
 			if err := g.run(t.Context(), t, s, dir); err != nil {
 				t.Fatal(err)
