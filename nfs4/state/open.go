@@ -71,6 +71,13 @@ func (m *Manager) Open(a OpenArgs) (OpenResult, Effects, Status) {
 	}
 	access, deny := a.Access, a.Deny
 	if open != nil {
+		// The owner's own reservation binds its later OPENs too: asking
+		// for access it denies, or denying access it holds, conflicts
+		// (RFC 7530 §9.9; knfsd and ganesha answer SHARE_DENIED; pynfs
+		// OPEN21, OPEN25, OPEN30).
+		if a.Access&open.deny != 0 || a.Deny&open.access != 0 {
+			return OpenResult{}, Effects{}, errShareDenied
+		}
 		access |= open.access
 		deny |= open.deny
 	}

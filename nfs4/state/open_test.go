@@ -52,7 +52,10 @@ func TestOpenUpgradeDowngradeClose(t *testing.T) {
 	// OPENs, here READ and WRITE opened separately with deny none.
 	u1 := e.mustOpen(c, "u", "h", R, none)
 	e.mustOpen(c, "u", "h", W, none)
-	e.mustOpen(c, "u", "h", R, W)
+	// The owner's own reservation binds it too: denying write while it
+	// holds write access conflicts (RFC 7530 §9.9, as knfsd).
+	_, st = e.open(c, "u", "h", R, W)
+	wantStatus(t, "OPEN denying the owner's own access", st, errShareDenied)
 	cur := Stateid{Other: u1.Other} // seqid 0: the current one
 	if _, st := e.m.OpenDowngrade(c, "h", cur, RW, none); st != OK {
 		t.Errorf("downgrade to the union of READ and WRITE opens: %v", st)
