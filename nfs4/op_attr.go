@@ -3,7 +3,6 @@ package nfs4
 import (
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/nfs4/fattr"
-	"github.com/gonfs/gonfs/nlm"
 	"github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/xdr"
 )
@@ -99,15 +98,7 @@ func (c *compound) opSetattr(r *xdr.Reader, w *xdr.Writer) nfs4xdr.Nfsstat4 {
 // checkWrite asks the state manager whether stateid wire may write the
 // current file (RFC 8881 §8.2, §9.1.2), substituting the current stateid.
 func (c *compound) checkWrite(wire nfs4xdr.Stateid4) nfs4xdr.Nfsstat4 {
-	sid, st := c.stateid(wire)
-	if st != nfs4xdr.NFS4_OK {
-		return st
-	}
-	eff, st := c.s.state.CheckAccess(c.cid, nlm.FileKey(c.cur.e, c.cur.h), sid, lock.ShareWrite)
-	if err := c.s.apply(eff); err != nil {
-		return nfs4xdr.NFS4ERR_SERVERFAULT
-	}
-	return st
+	return c.checkStateid(c.cur, wire, lock.ShareWrite)
 }
 
 // VERIFY, RFC 8881 §18.31.

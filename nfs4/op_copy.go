@@ -10,7 +10,6 @@ import (
 	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/namespace"
 	"github.com/gonfs/gonfs/nfs4/state"
-	"github.com/gonfs/gonfs/nlm"
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
@@ -226,13 +225,7 @@ func (c *compound) savedFile(wire x.Stateid4, want lock.ShareMode) (vfs.Attr, na
 	if st != x.NFS4_OK {
 		return a, acc, st
 	}
-	sid, st := c.stateid(wire)
-	if st != x.NFS4_OK {
-		return a, acc, st
-	}
-	eff, st := c.s.state.CheckAccess(c.cid, nlm.FileKey(c.saved.e, c.saved.h), sid, want)
-	_ = c.s.apply(eff)
-	return a, acc, st
+	return a, acc, c.checkStateid(c.saved, wire, want)
 }
 
 // sameFile reports whether the saved and current filehandles name one

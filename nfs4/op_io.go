@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/gonfs/gonfs/lock"
+	"github.com/gonfs/gonfs/nlm"
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/xdr"
@@ -28,15 +29,21 @@ func (c *compound) ioFile(wire x.Stateid4, want lock.ShareMode) (vfs.Attr, x.Nfs
 	if want&lock.ShareWrite != 0 && acc.ReadOnly {
 		return a, x.NFS4ERR_ROFS
 	}
+	return a, c.checkStateid(c.cur, wire, want)
+}
+
+// checkStateid checks that the stateid the client sent (the current one
+// substituted) allows want on f (RFC 8881 §8.2.2, §9.1.4). The effects
+// only revoke courtesy clients' opens, which is done before the answer;
+// apply logs its failures, and an I/O check does not fail for them.
+func (c *compound) checkStateid(f fileRef, wire x.Stateid4, want lock.ShareMode) x.Nfsstat4 {
 	sid, st := c.stateid(wire)
 	if st != x.NFS4_OK {
-		return a, st
+		return st
 	}
-	eff, st := c.s.state.CheckAccess(c.cid, c.fileKey(), sid, want)
-	// The effects only revoke courtesy clients' opens; apply logs
-	// failures.
+	eff, st := c.s.state.CheckAccess(c.cid, nlm.FileKey(f.e, f.h), sid, want)
 	_ = c.s.apply(eff)
-	return a, st
+	return st
 }
 
 // READ, RFC 8881 §18.22. The file's bytes are read straight into the
