@@ -20,9 +20,13 @@ import (
 // does not know.
 //
 // On Success the Handler appends the XDR-encoded results to w. w already
-// holds the reply header; the Handler must only append to it (never
-// truncate, reslice or read w.Buf). For any other Status whatever was
-// appended is discarded and the server sends the reply that Status names.
+// holds the reply header, which the Handler must leave alone: everything
+// before the length w had on entry belongs to the server. Past that point
+// the bytes are the Handler's own: it may read them back, cut them short,
+// or fill spare capacity before extending w.Buf over it (NFSv3 READ reads
+// file data straight into the reply that way). For any other Status
+// whatever was appended is discarded and the server sends the reply that
+// Status names.
 //
 // call and everything reachable from it (Args, Cred.Body, Cred.Sys.Gids,
 // Verf.Body) is valid only until ServeRPC returns: the server reuses the
