@@ -228,3 +228,25 @@ func lockStatus(err error) nlmxdr.Nlm4Stats {
 func addrs(call *sunrpc.Call) (client, local netip.Addr) {
 	return call.Remote.Addr(), call.Local.Addr()
 }
+
+// request is what a LOCK, TEST, CANCEL or UNLOCK is about: the file, the
+// lock owner and the byte range of its nlm4_lock.
+type request struct {
+	key lock.FileKey
+	o   lock.Owner
+	rng lock.Range
+}
+
+// lockRequest checks an nlm4_lock (range, handle, the caller's right to
+// the access given — 0 for none needed) and names what it is about.
+func (s *Server) lockRequest(ctx context.Context, call *sunrpc.Call, l *nlmxdr.Nlm4Lock, access uint32) (request, nlmxdr.Nlm4Stats) {
+	rng, err := lock.RangeNLM(l.LOffset, l.LLen)
+	if err != nil {
+		return request{}, nlmxdr.NLM4_FBIG
+	}
+	key, st := s.target(ctx, call, l.Fh, access)
+	if st != nlmxdr.NLM4_GRANTED {
+		return request{}, st
+	}
+	return request{key: key, o: owner(call, l.CallerName, l.Svid, l.Oh), rng: rng}, nlmxdr.NLM4_GRANTED
+}

@@ -3,7 +3,6 @@ package nlm
 import (
 	"context"
 
-	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 )
@@ -13,15 +12,11 @@ import (
 // one granted whose GRANTED callback is under way is released, since the
 // client gave up on it. As in knfsd the answer is NLM4_GRANTED either way.
 func (s *Server) cancelLock(ctx context.Context, call *sunrpc.Call, a *nlmxdr.Nlm4Cancargs) nlmxdr.Nlm4Stats {
-	rng, err := lock.RangeNLM(a.Alock.LOffset, a.Alock.LLen)
-	if err != nil {
-		return nlmxdr.NLM4_FBIG
-	}
-	key, st := s.target(ctx, call, a.Alock.Fh, 0)
+	req, st := s.lockRequest(ctx, call, &a.Alock, 0)
 	if st != nlmxdr.NLM4_GRANTED {
 		return st
 	}
-	o := owner(call, a.Alock.CallerName, a.Alock.Svid, a.Alock.Oh)
+	key, o, rng := req.key, req.o, req.rng
 
 	s.mu.Lock()
 	cancelled, woken := s.locks.CancelWait(key, o, rng)

@@ -21,24 +21,21 @@ func (s *Server) lock(ctx context.Context, call *sunrpc.Call, a *nlmxdr.Nlm4Lock
 	if s.InGrace() && !a.Reclaim {
 		return nlmxdr.NLM4_DENIED_GRACE_PERIOD
 	}
-	rng, err := lock.RangeNLM(a.Alock.LOffset, a.Alock.LLen)
-	if err != nil {
-		return nlmxdr.NLM4_FBIG
-	}
-	key, st := s.target(ctx, call, a.Alock.Fh, lockAccess(a.Exclusive))
+	req, st := s.lockRequest(ctx, call, &a.Alock, lockAccess(a.Exclusive))
 	if st != nlmxdr.NLM4_GRANTED {
 		return st
 	}
+	key, o, rng := req.key, req.o, req.rng
 	if st := s.recallDelegations(key, a.Exclusive); st != nlmxdr.NLM4_GRANTED {
 		return st // NFSv4 delegations are being recalled (deleg.go)
 	}
-	o := owner(call, a.Alock.CallerName, a.Alock.Svid, a.Alock.Oh)
 	client, local := addrs(call)
 	k := blockKey{file: key, owner: o, rng: rng, excl: a.Exclusive}
 
 	s.mu.Lock()
 	h := s.hostFor(o.Client, client, local)
 	var woken []*lock.Waiter
+	var err error
 	if !a.Block {
 		var conflict *lock.Lock
 		conflict, woken, err = s.locks.Lock(key, o, rng, a.Exclusive)

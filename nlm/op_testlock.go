@@ -3,7 +3,6 @@ package nlm
 import (
 	"context"
 
-	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 )
@@ -16,15 +15,11 @@ func (s *Server) test(ctx context.Context, call *sunrpc.Call, a *nlmxdr.Nlm4Test
 	if s.InGrace() {
 		return nlmxdr.Nlm4Testrply{Stat: nlmxdr.NLM4_DENIED_GRACE_PERIOD}
 	}
-	rng, err := lock.RangeNLM(a.Alock.LOffset, a.Alock.LLen)
-	if err != nil {
-		return nlmxdr.Nlm4Testrply{Stat: nlmxdr.NLM4_FBIG}
-	}
-	key, st := s.target(ctx, call, a.Alock.Fh, lockAccess(a.Exclusive))
+	req, st := s.lockRequest(ctx, call, &a.Alock, lockAccess(a.Exclusive))
 	if st != nlmxdr.NLM4_GRANTED {
 		return nlmxdr.Nlm4Testrply{Stat: st}
 	}
-	o := owner(call, a.Alock.CallerName, a.Alock.Svid, a.Alock.Oh)
+	key, o, rng := req.key, req.o, req.rng
 	if c := s.locks.Test(key, o, rng, a.Exclusive); c != nil {
 		return nlmxdr.Nlm4Testrply{Stat: nlmxdr.NLM4_DENIED, Holder: holder(c)}
 	}

@@ -3,7 +3,6 @@ package nlm
 import (
 	"context"
 
-	"github.com/gonfs/gonfs/lock"
 	"github.com/gonfs/gonfs/proto/nlmxdr"
 	"github.com/gonfs/gonfs/sunrpc"
 )
@@ -12,15 +11,11 @@ import (
 // succeeds (RFC 1813 Appendix II). A client that holds nothing afterwards
 // is forgotten and its record removed.
 func (s *Server) unlock(ctx context.Context, call *sunrpc.Call, a *nlmxdr.Nlm4Unlockargs) nlmxdr.Nlm4Stats {
-	rng, err := lock.RangeNLM(a.Alock.LOffset, a.Alock.LLen)
-	if err != nil {
-		return nlmxdr.NLM4_FBIG
-	}
-	key, st := s.target(ctx, call, a.Alock.Fh, 0)
+	req, st := s.lockRequest(ctx, call, &a.Alock, 0)
 	if st != nlmxdr.NLM4_GRANTED {
 		return st
 	}
-	o := owner(call, a.Alock.CallerName, a.Alock.Svid, a.Alock.Oh)
+	key, o, rng := req.key, req.o, req.rng
 
 	s.mu.Lock()
 	woken := s.locks.Unlock(key, o, rng)
