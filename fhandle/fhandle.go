@@ -1,18 +1,3 @@
-// Package fhandle turns a backend handle into the file handle NFS clients
-// hold, and back.
-//
-// A wire handle names its export and carries a MAC keyed by a secret kept in
-// the server's state directory, so a client cannot forge a handle to a file
-// it was never given (a backend handle such as a kernel file handle would
-// otherwise open any file of the filesystem), and handles stay valid across
-// restarts for as long as the key does. Layout, all fixed-size fields
-// big-endian:
-//
-//	version(1) | backend handle length(1) | export id(4) | backend handle | MAC(8)
-//
-// At most 6 + vfs.MaxHandle + 8 = 54 bytes, within NFSv3's 64 (RFC 1813 §2.5).
-//
-// A Codec is safe for concurrent use.
 package fhandle
 
 import (
@@ -53,15 +38,23 @@ var (
 // Codec makes and checks wire handles.
 type Codec struct {
 	macs sync.Pool // of *macState keyed with the secret
+	// seen holds handles that verified under this Codec's key only: a
+	// Codec with another key (a new state directory) has its own, so a
+	// handle made under an old key is refused as before.
+	seen *verified
 }
 
 // New returns a Codec keyed with key (at least 16 bytes).
 func New(key []byte) (*Codec, error) {
+	return newSized(key, cacheSetBits)
+}
+
+func newSized(key []byte, setBits int) (*Codec, error) {
 	if len(key) < 16 {
 		return nil, fmt.Errorf("fhandle: key of %d bytes is too short", len(key))
 	}
 	k := append([]byte(nil), key...)
-	c := &Codec{}
+	c := &Codec{seen: newVerified(setBits)}
 	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, k)} }
 	return c, nil
 }
@@ -126,16 +119,24 @@ func (c *Codec) Append(dst []byte, export uint32, h vfs.Handle) []byte {
 }
 
 // Decode checks a wire handle and returns its export id and backend handle,
-// which aliases fh.
+// which aliases fh (never the Codec's cache).
+//
+// A handle that verified recently is recognised by its bytes without
+// computing the MAC again; the answer is the same either way.
 func (c *Codec) Decode(fh []byte) (export uint32, h vfs.Handle, err error) {
 	if len(fh) < minSize || len(fh) > MaxSize || fh[0] != version || int(fh[1]) != len(fh)-minSize {
 		return 0, nil, ErrBadHandle
 	}
 	body := fh[:len(fh)-macSize]
-	var m [macSize]byte
-	c.mac(m[:], body)
-	if !hmac.Equal(m[:], fh[len(fh)-macSize:]) {
-		return 0, nil, ErrStale
+	if !c.seen.contains(fh) {
+		var m [macSize]byte
+		c.mac(m[:], body)
+		if !hmac.Equal(m[:], fh[len(fh)-macSize:]) {
+			// Never cached: a flood of forged handles costs MACs, not
+			// the hot handles' places.
+			return 0, nil, ErrStale
+		}
+		c.seen.add(fh)
 	}
 	return binary.BigEndian.Uint32(fh[2:6]), vfs.Handle(body[header:]), nil
 }
