@@ -87,8 +87,14 @@
 //     there is no grace period at all.
 //   - Running out of a per-client allowance is NFS4ERR_DELAY (4.1 has no
 //     NFS4ERR_RESOURCE).
-//   - The slot table has a fixed size (target = highest slot); a replay is
-//     not compared with the original (no NFS4ERR_SEQ_FALSE_RETRY).
+//   - The slot table has a fixed size; a replay is not compared with the
+//     original (no NFS4ERR_SEQ_FALSE_RETRY).
+//   - Reply caches of all sessions together are bounded by
+//     Options.MaxCachedReplyBytes (256 MiB): a SEQUENCE with sa_cachethis
+//     reserves ca_maxresponsesize_cached until Done, and is NFS4ERR_DELAY
+//     (slot unchanged) when that does not fit; past three quarters of the
+//     budget sr_target_highest_slotid falls below the highest slot
+//     (replycache.go).
 //
 // # NFSv4.0
 //

@@ -30,6 +30,12 @@ type Manager struct {
 	deleg       delegTable // delegations (deleg.go)
 	events      eventQueue // for Options.OnClientEvent
 	v40         state40    // NFSv4.0 bookkeeping (clients40.go)
+
+	// replyBytes is what the session reply caches hold of
+	// Options.MaxCachedReplyBytes, replyRefused how many SEQUENCEs got
+	// NFS4ERR_DELAY for lack of it (replycache.go).
+	replyBytes   int64
+	replyRefused uint64
 }
 
 const (
@@ -80,6 +86,12 @@ func New(opts Options) *Manager {
 	defu(&opts.MaxResponseSize, defMaxMsg)
 	defu(&opts.MaxResponseSizeCached, defMaxCached)
 	defu(&opts.MaxOperations, defMaxOps)
+	if opts.MaxCachedReplyBytes <= 0 {
+		opts.MaxCachedReplyBytes = defMaxCachedReplyBytes
+	}
+	// Below one reply of the largest size, a request asking for its reply
+	// to be cached could never run.
+	opts.MaxCachedReplyBytes = max(opts.MaxCachedReplyBytes, int64(opts.MaxResponseSizeCached))
 	if opts.ServerOwner == nil {
 		opts.ServerOwner = []byte("gonfs")
 	}

@@ -96,8 +96,13 @@ func TestScaleMemory(t *testing.T) {
 	t.Logf("%d clients x %d opens: heap in use %.1f MiB: %.0f bytes per client with its session, %.0f bytes per open "+
 		"(with its cached reply and share reservation)", clients, opensPer, float64(used)/(1<<20),
 		float64(mounts)/clients, float64(opens)/(clients*opensPer))
-	if snap := m.Snapshot(); len(snap.Clients) != clients {
+	snap := m.Snapshot()
+	if len(snap.Clients) != clients {
 		t.Fatalf("snapshot has %d clients, want %d", len(snap.Clients), clients)
+	}
+	// Every OPEN's reply is kept, within the default budget (replycache.go).
+	if want := int64(clients * opensPer * openReply); snap.CachedReplyBytes != want || snap.CachedReplyRefused != 0 {
+		t.Errorf("reply caches hold %d bytes (%d refused), want %d", snap.CachedReplyBytes, snap.CachedReplyRefused, want)
 	}
 	if used >= limit {
 		t.Errorf("protocol state of %d clients x %d opens takes %d bytes, over the 1 GiB budget", clients, opensPer, used)

@@ -205,6 +205,9 @@ func (m *Manager) bind(s *session, conn ConnID, dir ConnDir) {
 }
 
 func (m *Manager) removeSession(s *session) {
+	// Its cached replies and reservations go with it; a Done still to
+	// come finds no session and changes nothing (replycache.go).
+	m.replyBytes -= s.cachedBytes()
 	for conn := range s.conns {
 		if set := m.conns[conn]; set != nil {
 			delete(set, s)

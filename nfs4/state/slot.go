@@ -9,10 +9,14 @@ import (
 // slot (0 before the first, whose sequence ID is 1).
 type slot struct {
 	seq    uint32
-	used   bool   // a request was accepted: seq is real
-	busy   bool   // the request seq is still running
-	cached bool   // reply holds the reply to seq
-	reply  []byte // the whole COMPOUND reply, sent verbatim on retry
+	used   bool // a request was accepted: seq is real
+	busy   bool // the request seq is still running
+	cached bool // reply holds the reply to seq
+	// reserved: the running request asked for its reply to be cached and
+	// holds the session's ca_maxresponsesize_cached of the server-wide
+	// reply cache budget until Done (replycache.go).
+	reserved bool
+	reply    []byte // the whole COMPOUND reply, sent verbatim on retry
 }
 
 // slotOutcome is what a slot decides about a sequence ID.
@@ -23,9 +27,10 @@ const (
 	slotReplay
 )
 
-// begin applies the RFC 8881 §2.10.6.1 rules to a request with sequence
-// ID seq. On slotNew the slot is marked busy until finish.
-func (sl *slot) begin(seq uint32) (slotOutcome, Status) {
+// check applies the RFC 8881 §2.10.6.1 rules to a request with sequence
+// ID seq, changing nothing: a new request is started with start once the
+// caller has admitted it.
+func (sl *slot) check(seq uint32) (slotOutcome, Status) {
 	switch seq {
 	case sl.seq + 1:
 		if sl.busy {
@@ -33,7 +38,6 @@ func (sl *slot) begin(seq uint32) (slotOutcome, Status) {
 			// let it retry once the running request is done.
 			return 0, errDelay
 		}
-		sl.seq, sl.used, sl.busy, sl.cached, sl.reply = seq, true, true, false, nil
 		return slotNew, OK
 	case sl.seq:
 		switch {
@@ -49,14 +53,16 @@ func (sl *slot) begin(seq uint32) (slotOutcome, Status) {
 	return 0, errSeqMisordered
 }
 
-// finish ends the running request seq, keeping reply if asked to and if it
-// fits the negotiated cache size.
-func (sl *slot) finish(seq uint32, reply []byte, cache bool, limit uint32) {
-	if !sl.busy || sl.seq != seq {
-		return
-	}
-	sl.busy = false
-	if cache && uint64(len(reply)) <= uint64(limit) {
+// start marks the new request seq running until finish. The previous
+// reply goes: the client has it, so no retry will ask for it again.
+func (sl *slot) start(seq uint32, reserved bool) {
+	sl.seq, sl.used, sl.busy, sl.cached, sl.reserved, sl.reply = seq, true, true, false, reserved, nil
+}
+
+// finish ends the running request, keeping a copy of reply if keep.
+func (sl *slot) finish(reply []byte, keep bool) {
+	sl.busy, sl.reserved = false, false
+	if keep {
 		sl.cached, sl.reply = true, append([]byte(nil), reply...)
 	}
 }
@@ -109,7 +115,10 @@ type SequenceResult struct {
 // for an unknown session, NFS4ERR_BADSLOT beyond the slot table,
 // NFS4ERR_SEQ_MISORDERED for a sequence ID neither the slot's nor the next,
 // NFS4ERR_DELAY while the original of a retry still runs, and
-// NFS4ERR_RETRY_UNCACHED_REP for a retry whose reply was not kept.
+// NFS4ERR_RETRY_UNCACHED_REP for a retry whose reply was not kept. A new
+// request with CacheThis is NFS4ERR_DELAY, the slot unchanged, when the
+// server-wide reply cache budget cannot hold its reply (replycache.go);
+// near that budget TargetHighestSlot asks clients to use fewer slots.
 //
 // A new request renews the client's lease (a courtesy client becomes an
 // ordinary one again) and binds Conn to the fore channel if it was not
@@ -124,9 +133,16 @@ func (m *Manager) Sequence(a SequenceArgs) (SequenceResult, Status) {
 	if uint64(a.Slot) >= uint64(len(s.slots)) {
 		return SequenceResult{}, errBadSlot
 	}
-	out, st := s.slots[a.Slot].begin(a.Seq)
+	sl := &s.slots[a.Slot]
+	out, st := sl.check(a.Seq)
 	if st != OK {
 		return SequenceResult{}, st
+	}
+	if out == slotNew {
+		if st := m.admitReply(s, sl, a.CacheThis); st != OK {
+			return SequenceResult{}, st
+		}
+		sl.start(a.Seq, a.CacheThis)
 	}
 	c := s.client
 	m.renew(c, m.now())
@@ -140,12 +156,12 @@ func (m *Manager) Sequence(a SequenceArgs) (SequenceResult, Status) {
 		Seq:               a.Seq,
 		Slot:              a.Slot,
 		HighestSlot:       hi,
-		TargetHighestSlot: hi,
+		TargetHighestSlot: m.targetHighestSlot(hi),
 		StatusFlags:       m.statusFlags(c, s),
 		MaxCachedReply:    s.fore.MaxResponseSizeCached,
 	}
 	if out == slotReplay {
-		r.Replay = s.slots[a.Slot].reply
+		r.Replay = sl.reply
 		return r, OK
 	}
 	r.Token = Token{session: s.id, slot: a.Slot, seq: a.Seq, valid: true}
@@ -156,10 +172,11 @@ func (m *Manager) Sequence(a SequenceArgs) (SequenceResult, Status) {
 // COMPOUND reply; it is copied and kept for retries if cacheThis (the
 // COMPOUND layer passes sa_cachethis, and may pass true for any COMPOUND it
 // wants replayable, such as a lone SEQUENCE) and it fits the negotiated
-// cache size. Otherwise a retry gets NFS4ERR_RETRY_UNCACHED_REP
-// (RFC 8881 §2.10.6.1.3). Done must be called for every valid token, even
-// when the COMPOUND failed, or the slot stays busy and its retries get
-// NFS4ERR_DELAY forever.
+// cache size. A reply kept without sa_cachethis is optional and is kept
+// only if the server-wide budget has room for it. Otherwise a retry gets
+// NFS4ERR_RETRY_UNCACHED_REP (RFC 8881 §2.10.6.1.3). Done must be called
+// for every valid token, even when the COMPOUND failed, or the slot stays
+// busy and its retries get NFS4ERR_DELAY forever.
 func (m *Manager) Done(t Token, reply []byte, cacheThis bool) {
 	if !t.valid {
 		return
@@ -170,7 +187,11 @@ func (m *Manager) Done(t Token, reply []byte, cacheThis bool) {
 	if s == nil || uint64(t.slot) >= uint64(len(s.slots)) {
 		return // destroyed meanwhile (DESTROY_SESSION in this COMPOUND)
 	}
-	s.slots[t.slot].finish(t.seq, reply, cacheThis, s.fore.MaxResponseSizeCached)
+	sl := &s.slots[t.slot]
+	if !sl.busy || sl.seq != t.seq {
+		return
+	}
+	m.finishReply(s, sl, reply, cacheThis)
 }
 
 // statusFlags computes sr_status_flags (RFC 8881 §18.46.3).

@@ -96,12 +96,16 @@ func TestSlotModel(t *testing.T) {
 			if running && rapid.Bool().Draw(t, "finish") {
 				reply := []byte{byte(i)}
 				cache := rapid.Bool().Draw(t, "cache")
-				sl.finish(last, reply, cache, 16)
+				sl.finish(reply, cache)
 				running, has, cached = false, cache, reply
 				continue
 			}
 			seq := last + uint32(rapid.IntRange(-2, 2).Draw(t, "delta"))
-			out, st := sl.begin(seq)
+			before := sl
+			out, st := sl.check(seq)
+			if st == OK && out == slotNew {
+				sl.start(seq, false)
+			}
 			var want Status
 			switch {
 			case seq == last && !used:
@@ -121,6 +125,11 @@ func TestSlotModel(t *testing.T) {
 				t.Fatalf("seq %d (last %d running %v cached %v): got %v want %v", seq, last, running, has, st, want)
 			}
 			if st != OK {
+				// RFC 8881 §2.10.6.1: a refused SEQUENCE changes nothing.
+				if sl.seq != before.seq || sl.used != before.used || sl.busy != before.busy ||
+					sl.cached != before.cached || !bytes.Equal(sl.reply, before.reply) {
+					t.Fatalf("refused seq %d changed the slot: %+v -> %+v", seq, before, sl)
+				}
 				continue
 			}
 			if seq == last {

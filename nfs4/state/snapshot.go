@@ -23,6 +23,15 @@ type Snapshot struct {
 	// export ID (deleg.go).
 	Delegations   []DelegInfo
 	DelegCounters map[uint32]DelegCounters
+	// CachedReplyBytes is what the session reply caches hold, all
+	// sessions together (replies kept plus room reserved for running
+	// requests that asked for theirs to be cached), of
+	// CachedReplyLimit (Options.MaxCachedReplyBytes); CachedReplyRefused
+	// counts the SEQUENCEs answered NFS4ERR_DELAY because the limit was
+	// reached (replycache.go).
+	CachedReplyBytes   int64
+	CachedReplyLimit   int64
+	CachedReplyRefused uint64
 }
 
 // LeaseState is where a client stands.
@@ -65,10 +74,12 @@ type SessionInfo struct {
 	Created   time.Time
 	Slots     int
 	Busy      int // slots with a request running
-	Fore      ChannelAttrs
-	Back      ChannelAttrs
-	Conns     map[ConnID]ConnDir
-	CBProgram uint32
+	// CachedBytes is what the session holds of Snapshot.CachedReplyBytes.
+	CachedBytes int64
+	Fore        ChannelAttrs
+	Back        ChannelAttrs
+	Conns       map[ConnID]ConnDir
+	CBProgram   uint32
 }
 
 // OpenInfo describes an open stateid.
@@ -93,7 +104,8 @@ func (m *Manager) Snapshot() Snapshot {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
-	s := Snapshot{Now: now, Lease: m.opts.Lease, InGrace: m.grace.in(now)}
+	s := Snapshot{Now: now, Lease: m.opts.Lease, InGrace: m.grace.in(now),
+		CachedReplyBytes: m.replyBytes, CachedReplyLimit: m.opts.MaxCachedReplyBytes, CachedReplyRefused: m.replyRefused}
 	if len(m.grace.prev) > 0 {
 		s.GraceEnds = m.grace.end
 	}
@@ -131,7 +143,7 @@ func (m *Manager) clientInfo(c *client, now time.Time) ClientInfo {
 	}
 	for _, s := range c.sessions {
 		si := SessionInfo{SessionID: s.id, Created: s.created, Slots: len(s.slots), Fore: s.fore, Back: s.back,
-			Conns: make(map[ConnID]ConnDir, len(s.conns)), CBProgram: s.cbProgram}
+			Conns: make(map[ConnID]ConnDir, len(s.conns)), CBProgram: s.cbProgram, CachedBytes: s.cachedBytes()}
 		for k, v := range s.conns {
 			si.Conns[k] = v
 		}

@@ -154,6 +154,13 @@ type Options struct {
 	MaxResponseSize       uint32
 	MaxResponseSizeCached uint32
 	MaxOperations         uint32
+	// MaxCachedReplyBytes bounds the bytes of session reply caches, all
+	// sessions together: zero means 256 MiB, and it is never less than
+	// MaxResponseSizeCached. A SEQUENCE asking for its reply to be cached
+	// that would go beyond it gets NFS4ERR_DELAY, and beyond three
+	// quarters of it SEQUENCE asks clients to use fewer slots
+	// (replycache.go).
+	MaxCachedReplyBytes int64
 	// PreviousClients are the records the recovery store held at start:
 	// the clients allowed to reclaim during the grace period.
 	PreviousClients []ClientRecord
