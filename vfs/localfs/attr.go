@@ -2,21 +2,70 @@ package localfs
 
 import (
 	"errors"
+	"strings"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gonfs/gonfs/vfs"
 )
 
-const statxMask = unix.STATX_BASIC_STATS | unix.STATX_BTIME
+// statxMask asks for the mount ID too (Linux 5.8): it costs nothing and
+// tells a bind mount of the export's own filesystem from a directory.
+const statxMask = unix.STATX_BASIC_STATS | unix.STATX_BTIME | unix.STATX_MNT_ID
 
 // statx stats fd itself (which may be an O_PATH descriptor of a symlink).
 func statx(fd int, stx *unix.Statx_t) error {
-	return unix.Statx(fd, "", unix.AT_EMPTY_PATH|unix.AT_SYMLINK_NOFOLLOW|unix.AT_STATX_SYNC_AS_STAT, statxMask, stx)
+	return statxAt(fd, "", unix.AT_EMPTY_PATH, stx)
+}
+
+// statxAt stats name in directory dirfd without following a symlink or
+// triggering an automount (a listing must not mount every automount point
+// it meets; we do not cross mounts anyway); flags may add AT_EMPTY_PATH.
+// It is statx(2) without the allocation of unix.Statx, for the per-entry
+// path of listings and lookups.
+func statxAt(dirfd int, name string, flags int, stx *unix.Statx_t) error {
+	var buf [256]byte
+	p, err := cString(name, &buf)
+	if err != nil {
+		return err
+	}
+	flags |= unix.AT_SYMLINK_NOFOLLOW | unix.AT_NO_AUTOMOUNT | unix.AT_STATX_SYNC_AS_STAT
+	_, _, e := unix.Syscall6(unix.SYS_STATX, uintptr(dirfd), uintptr(unsafe.Pointer(p)), uintptr(flags),
+		uintptr(statxMask), uintptr(unsafe.Pointer(stx)), 0)
+	if e != 0 {
+		return e
+	}
+	return nil
+}
+
+// cString returns name NUL-terminated, in buf when it fits (any name a
+// directory can hold does: NAME_MAX is 255).
+func cString(name string, buf *[256]byte) (*byte, error) {
+	if len(name) >= len(buf) {
+		return unix.BytePtrFromString(name)
+	}
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, unix.EINVAL
+	}
+	copy(buf[:], name)
+	buf[len(name)] = 0
+	return &buf[0], nil
 }
 
 func devOf(stx *unix.Statx_t) uint64 { return unix.Mkdev(stx.Dev_major, stx.Dev_minor) }
+
+// inside reports whether a file reached by walking names from a verified
+// directory is on the export's own mount: neither on another device nor
+// under a mount point (a bind mount of the same filesystem has the same
+// device but another mount ID), which we do not cross.
+func (fs *FS) inside(stx *unix.Statx_t) bool {
+	if devOf(stx) != fs.rootDev {
+		return false
+	}
+	return !fs.rootMntKnown || stx.Mask&unix.STATX_MNT_ID == 0 || stx.Mnt_id == fs.rootMnt
+}
 
 // tagOf is the birth time in nanoseconds, which tells a file from a later
 // one that reuses its inode number; 0 where the filesystem has none.

@@ -1,6 +1,7 @@
 package localfs
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -21,7 +22,8 @@ var benchModes = []benchMode{
 }
 
 // benchFS returns an FS for mode m on a fresh directory whose root everyone
-// may write, with one 1 MiB file "f" owned by uid 1000 and mode 0644.
+// may write, with one 1 MiB file "f" owned by uid 1000, gid 1000 and mode
+// 0664.
 func benchFS(b *testing.B, m benchMode) (*FS, vfs.Handle) {
 	b.Helper()
 	if m.root && os.Geteuid() != 0 {
@@ -41,21 +43,25 @@ func benchFS(b *testing.B, m benchMode) (*FS, vfs.Handle) {
 	if _, _, err := fs.Write(b.Context(), rootCred, h, 0, make([]byte, 1<<20), vfs.Unstable); err != nil {
 		b.Fatal(err)
 	}
-	uid, gid := uint32(1000), uint32(1000)
+	uid, gid, mode := uint32(1000), uint32(1000), uint32(0o664)
 	if os.Geteuid() == 0 {
 		if _, err := fs.SetAttr(b.Context(), rootCred, h, vfs.SetAttr{UID: &uid, GID: &gid}); err != nil {
 			b.Fatal(err)
 		}
 	}
+	if _, err := fs.SetAttr(b.Context(), rootCred, h, vfs.SetAttr{Mode: &mode}); err != nil {
+		b.Fatal(err)
+	}
 	return fs, h
 }
 
-// creds are the identities benchmarks run as: root takes no switch, user
-// measures the per-operation cost of switching the thread's identity.
+// creds are the identities benchmarks run as: root takes no permission
+// check; user owns "f" (knfsd's owner override); group is another member
+// of f's group, whose permission is decided from the mode bits (perm.go).
 var creds = []struct {
 	name string
 	c    *vfs.Cred
-}{{"root", rootCred}, {"user", userCred}}
+}{{"root", rootCred}, {"user", userCred}, {"group", &vfs.Cred{UID: 1001, GID: 1000}}}
 
 func BenchmarkGetAttr(b *testing.B) {
 	for _, m := range benchModes {
@@ -167,5 +173,49 @@ func BenchmarkIdentitySwitch(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkReadDirPlus lists a directory of 10,000 empty files with
+// handles and attributes (READDIRPLUS, NFSv4 READDIR with attributes),
+// as root and as a user who may search the directory.
+func BenchmarkReadDirPlus(b *testing.B) {
+	const entries = 10000
+	for _, m := range benchModes {
+		for _, c := range creds {
+			b.Run(m.name+"/"+c.name, func(b *testing.B) {
+				fs, _ := benchFS(b, m)
+				d, _, err := fs.Mkdir(b.Context(), rootCred, fs.Root(), "big", vfs.SetAttr{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				p, err := readlink(procPath(fs.rootFD))
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range entries {
+					if err := os.WriteFile(fmt.Sprintf("%s/big/f%05d", p, i), nil, 0o644); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					got := 0
+					err := fs.ReadDir(b.Context(), c.c, d, 0, true, func(e *vfs.DirEntry) bool {
+						if e.Handle == nil {
+							b.Fatalf("entry %s without handle", e.Name)
+						}
+						got++
+						return true
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got != entries {
+						b.Fatalf("listed %d entries, want %d", got, entries)
+					}
+				}
+			})
+		}
 	}
 }

@@ -31,7 +31,9 @@
 // earlier handles stale. Choose the mode of an export once.
 //
 // Resolved handles are kept in an LRU cache of O_PATH file descriptors
-// (Options.CacheSize); eviction only costs a new resolution.
+// (Options.CacheSize); eviction only costs a new resolution. Listings do
+// not fill it (see ReadDir below); Lookup adds the file it opens, and a
+// Lookup of a name whose inode is cached needs only one statx.
 //
 // # Confinement
 //
@@ -49,12 +51,17 @@
 //     scan of the export finds a link to it. Files found by name from a
 //     verified directory (Lookup, ReadDir, Create...) are verified by
 //     construction. A verified file stays in the cache until evicted, even if
-//     it is moved out of the export behind our back meanwhile.
+//     it is moved out of the export behind our back meanwhile; so do the
+//     handles a listing issued without caching their files, in a set of the
+//     last 2-4 x CacheSize of them, and resolving one skips the checks above.
 //
 // Filesystems mounted inside the export are not crossed (like knfsd without
-// crossmnt, but simpler): Lookup of a mount point fails with EACCES, ReadDir
-// lists it as a directory with the inode number of the covered directory and
-// no handle, and a handle never resolves to a file on another device.
+// crossmnt, but simpler), bind mounts of the export's own filesystem
+// included (they have its device but another mount ID, which statx and
+// name_to_handle_at report): Lookup of a mount point fails with EACCES,
+// ReadDir lists it as a directory with the inode number of the covered
+// directory and no handle, and a handle never resolves to a file on another
+// device or mount.
 //
 // # Identity
 //
@@ -79,13 +86,20 @@
 // setgroups that changes something commits a new struct cred), more than a
 // 4 KiB read. So operations that need only a permission decision (Read,
 // Lookup, ReadDir, Access, and Write to a file with no setuid/setgid bit
-// or file capability to strip) ask the kernel once with faccessat2
-// (AT_EACCESS) under the caller's identity and reuse the answer while the
-// file's ctime, mode and owner are unchanged, then do the work as the
-// process (see perm.go for why ctime covers ACLs and labels). Writes change
-// ctime, so a stream of writes by a non-root user still pays one switch per
-// write; NFS write sizes (wsize, typically 1 MiB) amortize it. Operations
-// that change the tree always run under the caller's identity.
+// to strip) decide without switching, then do the work as the process
+// (perm.go has the details): the owner may read and write (knfsd's owner
+// override); a decision is reused while the file's ctime, mode and owner
+// are unchanged; on ext4, xfs, btrfs and tmpfs a file without a POSIX ACL
+// (one getxattr tells) is decided from its mode bits as the kernel's
+// generic_permission would; anything else is asked of the kernel with
+// faccessat2 (AT_EACCESS) under the caller's identity. So a stream of
+// writes, each of which changes ctime, needs no switch unless the file has
+// an ACL. Security modules are then asked about the process rather than the
+// caller, which for label-based modules (SELinux, AppArmor, Smack,
+// Landlock) is the same thing: the fsuid switch does not change a label.
+// File capabilities need no switch either: the kernel removes them on any
+// write, by root too. Operations that change the tree always run under the
+// caller's identity.
 //
 // Read and Write use pread/pwrite on a descriptor cached with the resolved
 // handle (opened O_RDWR when possible, else O_RDONLY, through /proc/self/fd
@@ -105,6 +119,15 @@
 // queried after a change always differs from the one before it; on older
 // kernels ctime is jiffy-granular and Change may not advance between two quick
 // changes.
+//
+// ReadDir with attributes (READDIRPLUS) neither opens nor caches the
+// entries: statx by name relative to the directory gives the attributes;
+// an index handle is made from them, and a kernel handle comes from
+// name_to_handle_at by name. Since the name may point at another file
+// between the two calls, a kernel handle is accepted only when the inode
+// number it encodes (the layouts of ext4, xfs, btrfs and tmpfs are known;
+// see handleIno) is the one statx reported; otherwise, and on other
+// filesystems, the entry is opened and both come from the descriptor.
 //
 // ReadDir cookies are the kernel's d_off values, and resuming seeks the
 // directory to the cookie. They are stable positions, valid across restarts,

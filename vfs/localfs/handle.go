@@ -3,6 +3,7 @@ package localfs
 import (
 	"encoding/binary"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -50,19 +51,87 @@ func parseKernel(h vfs.Handle) (unix.FileHandle, bool) {
 
 // kernelHandle encodes fd's kernel file handle.
 func (fs *FS) kernelHandle(fd int) (vfs.Handle, error) {
-	fh, _, err := unix.NameToHandleAt(fd, "", unix.AT_EMPTY_PATH)
+	h, _, err := nameToHandle(fd, "", unix.AT_EMPTY_PATH)
+	return h, err
+}
+
+// kernelHandleAt encodes the kernel file handle of name in directory
+// dirfd, without following a symlink or opening the file, and reports the
+// mount ID the kernel found it on. For the same file it gives the same
+// bytes as kernelHandle of a descriptor opened by that name: both encode
+// the file alone, not its parent (no AT_HANDLE_CONNECTABLE).
+func (fs *FS) kernelHandleAt(dirfd int, name string) (vfs.Handle, uint64, error) {
+	return nameToHandle(dirfd, name, 0)
+}
+
+// nameToHandle is name_to_handle_at(2) into a buffer of the largest size
+// we issue, so a larger handle is EOVERFLOW. unix.NameToHandleAt would
+// allocate twice per call; listings call this once per entry.
+func nameToHandle(dirfd int, name string, flags int) (vfs.Handle, uint64, error) {
+	var fh struct {
+		size uint32
+		typ  int32
+		b    [maxKernelBytes]byte
+	}
+	fh.size = maxKernelBytes
+	var buf [256]byte
+	p, err := cString(name, &buf)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	b := fh.Bytes()
-	if fh.Type() < 0 || fh.Type() > 0xfe || len(b) == 0 || len(b) > maxKernelBytes {
-		// New checked the root's handle; a filesystem whose handles vary
-		// in size this much is not one we can serve in kernel mode.
-		return nil, unix.EOVERFLOW
+	var mnt int32
+	_, _, e := unix.Syscall6(unix.SYS_NAME_TO_HANDLE_AT, uintptr(dirfd), uintptr(unsafe.Pointer(p)),
+		uintptr(unsafe.Pointer(&fh)), uintptr(unsafe.Pointer(&mnt)), uintptr(flags), 0)
+	if e != 0 {
+		// EOVERFLOW: New checked the root's handle; a filesystem whose
+		// handles vary in size this much is not one we can serve in
+		// kernel mode.
+		return nil, 0, e
 	}
-	h := make(vfs.Handle, 0, 2+len(b))
-	h = append(h, kindKernel, byte(fh.Type()))
-	return append(h, b...), nil
+	if fh.typ < 0 || fh.typ > 0xfe || fh.size == 0 || fh.size > maxKernelBytes {
+		return nil, 0, unix.EOVERFLOW
+	}
+	h := make(vfs.Handle, 0, 2+fh.size)
+	h = append(h, kindKernel, byte(fh.typ))
+	return append(h, fh.b[:fh.size]...), uint64(uint32(mnt)), nil
+}
+
+// handleIno returns the inode number that a kernel handle issued here
+// encodes, on the filesystems whose handle layouts we know (fs.handleFS is
+// their statfs magic, set by New only when the root's handle decodes to
+// the root's inode). All are the inode number first, in host byte order,
+// but tmpfs, which puts the generation first:
+//
+//	ext2/3/4 (generic_encode_ino32_fh), xfs:  types 1, 2: u32 inode, u32 generation
+//	xfs with 64-bit inode numbers:           types 0x81, 0x82: u64 inode, u32 generation
+//	btrfs:                                   types 0x4d-0x4f: u64 objectid (the inode), ...
+//	tmpfs (shmem_encode_fh):                 type 1, 12 bytes: u32 generation, u32 inode low, u32 inode high
+//
+// ok is false for any other filesystem or handle.
+func (fs *FS) handleIno(h vfs.Handle) (ino uint64, ok bool) {
+	if len(h) < 2 || h[0] != kindKernel {
+		return 0, false
+	}
+	typ, b := h[1], h[2:]
+	u32 := func(i int) uint64 { return uint64(binary.NativeEndian.Uint32(b[i:])) }
+	switch fs.handleFS {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC:
+		switch {
+		case (typ == 1 || typ == 2) && len(b) >= 8:
+			return u32(0), true
+		case fs.handleFS == unix.XFS_SUPER_MAGIC && (typ == 0x81 || typ == 0x82) && len(b) >= 12:
+			return binary.NativeEndian.Uint64(b), true
+		}
+	case unix.BTRFS_SUPER_MAGIC:
+		if typ >= 0x4d && typ <= 0x4f && len(b) >= 8 {
+			return binary.NativeEndian.Uint64(b), true
+		}
+	case unix.TMPFS_MAGIC:
+		if typ == 1 && len(b) == 12 {
+			return u32(4) | u32(8)<<32, true
+		}
+	}
+	return 0, false
 }
 
 // keyOf is the cache key of a handle: the whole kernel handle, or the
@@ -119,7 +188,9 @@ func (fs *FS) resolveKernel(h vfs.Handle) (*node, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	if !fs.verifyKernel(n) {
+	// A handle issued by a listing was found by name from a verified
+	// directory, exactly as a cached node was: the same trust.
+	if !fs.seen.has(key) && !fs.verifyKernel(n) {
 		n.closeFDs()
 		return nil, unix.ESTALE
 	}
@@ -127,16 +198,21 @@ func (fs *FS) resolveKernel(h vfs.Handle) (*node, error) {
 }
 
 // newNode stats fd and wraps it in a node for handle h (nil: make the
-// handle). Files of other devices and unlinked files are stale.
+// handle). Files of other devices or mounts and unlinked files are stale.
 func (fs *FS) newNode(fd int, h vfs.Handle) (*node, error) {
 	var stx unix.Statx_t
 	if err := statx(fd, &stx); err != nil {
 		return nil, err
 	}
-	if devOf(&stx) != fs.rootDev || stx.Nlink == 0 {
+	return fs.newNodeStat(fd, &stx, h)
+}
+
+// newNodeStat is newNode for a descriptor already statted into stx.
+func (fs *FS) newNodeStat(fd int, stx *unix.Statx_t, h vfs.Handle) (*node, error) {
+	if !fs.inside(stx) || stx.Nlink == 0 {
 		return nil, unix.ESTALE
 	}
-	n := &node{fd: fd, ioFD: -1, ino: stx.Ino, tag: tagOf(&stx), typ: typeOf(stx.Mode)}
+	n := &node{fd: fd, ioFD: -1, ino: stx.Ino, tag: tagOf(stx), typ: typeOf(stx.Mode)}
 	if h == nil {
 		if fs.kernel {
 			var err error
@@ -246,12 +322,12 @@ func (fs *FS) procPathReaches(n *node) bool {
 		}
 		cur = next
 		var stx unix.Statx_t
-		if statx(cur, &stx) != nil || devOf(&stx) != fs.rootDev {
+		if statx(cur, &stx) != nil || !fs.inside(&stx) {
 			return false
 		}
 	}
 	var stx unix.Statx_t
-	return statx(cur, &stx) == nil && stx.Ino == n.ino && devOf(&stx) == fs.rootDev
+	return statx(cur, &stx) == nil && stx.Ino == n.ino && fs.inside(&stx)
 }
 
 func readlink(path string) (string, error) {
@@ -397,7 +473,7 @@ func (fs *FS) scanDir(dirfd int, dirIno, want uint64, depth int, budget *int, pa
 			continue
 		}
 		var stx unix.Statx_t
-		if statx(cfd, &stx) == nil && devOf(&stx) == fs.rootDev {
+		if statx(cfd, &stx) == nil && fs.inside(&stx) {
 			if n := fs.scanDir(cfd, stx.Ino, want, depth+1, budget, path); n != nil {
 				*path = append(*path, pathStep{stx.Ino, dirIno, name})
 				unix.Close(cfd)

@@ -19,6 +19,7 @@ func (fs *FS) as(c *vfs.Cred, fn func() error) error {
 	if !fs.switchID || c == nil || (c.UID == 0 && c.GID == 0 && len(c.Groups) == 0) {
 		return fn()
 	}
+	fs.switches.Add(1)
 	runtime.LockOSThread()
 	restored := false
 	defer func() {

@@ -2,6 +2,7 @@ package localfs
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/gonfs/gonfs/vfs"
 )
@@ -136,5 +139,37 @@ func TestWriteClearsSetuid(t *testing.T) {
 	}
 	if a.Mode != 0o755 {
 		t.Errorf("mode after write by owner = %o, want 755", a.Mode)
+	}
+}
+
+// TestWriteStripsFileCaps: a write by a non-root caller removes the file's
+// capabilities, as the kernel does for any writer, without switching to
+// the caller's identity: a write as the process removes them too.
+func TestWriteStripsFileCaps(t *testing.T) {
+	needRoot(t)
+	dir := t.TempDir()
+	fs := newTestFS(t, dir, Options{})
+	f := mustCreate(t, fs, fs.Root(), "f", "")
+	uid, gid := uint32(1000), uint32(1000)
+	if _, err := fs.SetAttr(t.Context(), rootCred, f, vfs.SetAttr{UID: &uid, GID: &gid}); err != nil {
+		t.Fatal(err)
+	}
+	// VFS_CAP_REVISION_2, effective, permitted CAP_NET_BIND_SERVICE.
+	caps := binary.LittleEndian.AppendUint32(nil, 0x02000001)
+	caps = binary.LittleEndian.AppendUint32(caps, 1<<10)
+	caps = append(caps, make([]byte, 12)...)
+	path := filepath.Join(dir, "f")
+	if err := unix.Setxattr(path, "security.capability", caps, 0); err != nil {
+		t.Skipf("cannot set file capabilities here: %v", err)
+	}
+	before := fs.switches.Load()
+	if _, _, err := fs.Write(t.Context(), userCred, f, 0, []byte("x"), vfs.Unstable); err != nil {
+		t.Fatal(err)
+	}
+	if fs.switches.Load() != before {
+		t.Errorf("the owner's write switched identity")
+	}
+	if _, err := unix.Getxattr(path, "security.capability", nil); err != unix.ENODATA {
+		t.Errorf("security.capability after write: %v, want ENODATA", err)
 	}
 }

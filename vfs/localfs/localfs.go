@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,19 +46,32 @@ type FS struct {
 	rootHandle vfs.Handle
 	rootFD     int // O_RDONLY|O_DIRECTORY; mount fd for open_by_handle_at
 	rootDev    uint64
+	// rootMnt is the mount ID of the root (statx STATX_MNT_ID and
+	// name_to_handle_at report the same ID), when the kernel reports it.
+	rootMnt      uint64
+	rootMntKnown bool
 	// rootIsFSRoot: the root is the root of its filesystem, so every file
 	// on the device is inside the export.
 	rootIsFSRoot bool
 
-	kernel     bool // kernel handles (else index handles)
-	switchID   bool // identity switching
-	procGroups []uint32
-	procGID    uint32 // the process's fsgid, restored after each switch
-	fsid       uint64
-	info       vfs.Info
+	kernel bool // kernel handles (else index handles)
+	// handleFS is the statfs magic of the filesystem when handleIno can
+	// read inode numbers from its kernel handles, else 0.
+	handleFS int64
+	switchID bool // identity switching
+	// genericPerm: the filesystem's permission check is the kernel's
+	// generic_permission (mode bits and POSIX ACLs), so that perm.go may
+	// decide for files without ACLs from their mode.
+	genericPerm bool
+	procGroups  []uint32
+	procGID     uint32        // the process's fsgid, restored after each switch
+	switches    atomic.Uint64 // identity switches made, for tests of perm.go
+	fsid        uint64
+	info        vfs.Info
 
 	cache *cache
-	idx   *index // nil in kernel mode
+	seen  *seenSet // kernel mode: handles issued by listings
+	idx   *index   // nil in kernel mode
 
 	rescanLimit int
 	rescanMu    sync.Mutex // one scan at a time bounds the work a flood of stale handles causes
@@ -108,6 +122,7 @@ func New(dir string, opts Options) (*FS, error) {
 		return nil, fmt.Errorf("localfs: statx %s: %w", abs, err)
 	}
 	fs.rootDev = devOf(&stx)
+	fs.rootMnt, fs.rootMntKnown = stx.Mnt_id, stx.Mask&unix.STATX_MNT_ID != 0
 	fs.root = &node{fd: pfd, ioFD: -1, ino: stx.Ino, tag: tagOf(&stx), typ: vfs.TypeDirectory, refs: 1 << 30}
 	fs.rootIsFSRoot = fs.isFSRoot()
 
@@ -120,17 +135,29 @@ func New(dir string, opts Options) (*FS, error) {
 		fs.fsid = fs.rootDev
 	}
 	fs.info = infoFor(&sfs)
+	switch sfs.Type {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC, unix.TMPFS_MAGIC:
+		// None has an inode permission method of its own but btrfs,
+		// whose only additions are for read-only subvolumes, where
+		// writes fail anyway.
+		fs.genericPerm = true
+	}
 
 	size := opts.CacheSize
 	if size <= 0 {
 		size = 4096
 	}
 	fs.cache = newCache(size)
+	fs.seen = newSeenSet(2 * size)
 
 	if !opts.ForceIndex {
 		if h, ok := fs.kernelRootHandle(); ok {
 			fs.kernel = true
 			fs.rootHandle = h
+			fs.handleFS = sfs.Type
+			if ino, ok := fs.handleIno(h); !ok || ino != fs.root.ino {
+				fs.handleFS = 0
+			}
 		}
 	}
 	if !fs.kernel {

@@ -49,33 +49,51 @@ func mountChild(t *testing.T, dir string) {
 	if err := os.WriteFile(filepath.Join(mnt, "inner"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A bind mount of a directory outside the export, on the export's
+	// own filesystem: same device, another mount.
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bind := filepath.Join(dir, "bind")
+	if err := os.Mkdir(bind, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(outside, bind, "", unix.MS_BIND, ""); err != nil {
+		t.Skipf("bind mount: %v", err)
+	}
+	defer unix.Unmount(bind, 0)
 	for _, m := range []struct {
 		name string
 		opts Options
 	}{{"kernel", Options{}}, {"index", Options{ForceIndex: true}}} {
 		t.Run(m.name, func(t *testing.T) {
 			fs := newTestFS(t, dir, m.opts)
-			_, _, err := fs.Lookup(t.Context(), rootCred, fs.Root(), "mnt")
-			wantErrno(t, err, syscall.EACCES, "Lookup of a mount point")
-			var seen *vfs.DirEntry
-			if err := fs.ReadDir(t.Context(), rootCred, fs.Root(), 0, true, func(e *vfs.DirEntry) bool {
-				if e.Name == "mnt" {
-					c := *e
-					seen = &c
+			for _, name := range []string{"mnt", "bind"} {
+				// Twice: the first Lookup may open, the second find by inode.
+				for range 2 {
+					_, _, err := fs.Lookup(t.Context(), rootCred, fs.Root(), name)
+					wantErrno(t, err, syscall.EACCES, "Lookup of mount point "+name)
 				}
+			}
+			seen := map[string]vfs.DirEntry{}
+			if err := fs.ReadDir(t.Context(), rootCred, fs.Root(), 0, true, func(e *vfs.DirEntry) bool {
+				seen[e.Name] = *e
 				return true
 			}); err != nil {
 				t.Fatal(err)
 			}
-			if seen == nil || seen.Handle != nil || seen.Attr.Type != vfs.TypeDirectory {
-				t.Fatalf("ReadDir plus entry for the mount point: %+v", seen)
+			for _, name := range []string{"mnt", "bind"} {
+				if e, ok := seen[name]; !ok || e.Handle != nil || e.Attr.Type != vfs.TypeDirectory {
+					t.Fatalf("ReadDir plus entry for mount point %s: %+v", name, e)
+				}
 			}
 			// The covered directory's inode, not the tmpfs root's.
 			var st unix.Stat_t
 			if err := unix.Stat(mnt, &st); err != nil {
 				t.Fatal(err)
 			}
-			if seen.FileID == st.Ino {
+			if seen["mnt"].FileID == st.Ino {
 				t.Errorf("mount point listed with the mounted root's inode %d", st.Ino)
 			}
 		})

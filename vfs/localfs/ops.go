@@ -23,14 +23,14 @@ func (fs *FS) resolveDir(h vfs.Handle) (*node, error) {
 
 // adopt turns fd, just opened as name in directory d, into a cached node
 // with a reference, and records the link in the index. A file of another
-// device is a mount point, which we do not cross.
+// device or mount is a mount point, which we do not cross.
 func (fs *FS) adopt(fd int, d *node, name string) (*node, vfs.Attr, error) {
 	var stx unix.Statx_t
 	if err := statx(fd, &stx); err != nil {
 		unix.Close(fd)
 		return nil, vfs.Attr{}, err
 	}
-	if devOf(&stx) != fs.rootDev {
+	if !fs.inside(&stx) {
 		unix.Close(fd)
 		return nil, vfs.Attr{}, unix.EACCES
 	}
@@ -39,16 +39,21 @@ func (fs *FS) adopt(fd int, d *node, name string) (*node, vfs.Attr, error) {
 		n, err := fs.resolve(fs.rootHandle)
 		return n, fs.toAttr(&stx), err
 	}
-	n, err := fs.newNode(fd, nil)
+	n, err := fs.newNodeStat(fd, &stx, nil)
 	if err != nil {
 		unix.Close(fd)
 		return nil, vfs.Attr{}, err
 	}
 	n = fs.cache.add(n)
-	if fs.idx != nil && name != "." && name != ".." {
-		fs.idx.put(n.ino, d.ino, name)
-	}
+	fs.learn(n.ino, d, name)
 	return n, fs.toAttr(&stx), nil
+}
+
+// learn records in the index (index mode) that ino is name in d.
+func (fs *FS) learn(ino uint64, d *node, name string) {
+	if fs.idx != nil && name != "." && name != ".." {
+		fs.idx.put(ino, d.ino, name)
+	}
 }
 
 // Lookup implements vfs.FS.
@@ -71,6 +76,11 @@ func (fs *FS) Lookup(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name stri
 			return nil, vfs.Attr{}, err
 		}
 	}
+	if name != ".." {
+		if h, a, ok, err := fs.lookupStat(d, name); ok || err != nil {
+			return h, a, err
+		}
+	}
 	fd, err := unix.Openat(d.fd, name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, vfs.Attr{}, err
@@ -87,6 +97,40 @@ func (fs *FS) Lookup(ctx context.Context, c *vfs.Cred, dir vfs.Handle, name stri
 	}
 	defer fs.cache.release(n)
 	return n.handle, a, nil
+}
+
+// lookupStat is Lookup without opening the file, when one statx of the
+// name is enough to know its handle: always with index handles (inode
+// and birth time), and with kernel handles when a node of that inode is
+// cached (see cache.getIno: it is then the same file). ok is false when
+// Lookup must open the file and adopt it instead; that also caches it for
+// the operations on the handle that usually follow a first lookup.
+func (fs *FS) lookupStat(d *node, name string) (h vfs.Handle, a vfs.Attr, ok bool, err error) {
+	var stx unix.Statx_t
+	if err := statxAt(d.fd, name, 0, &stx); err != nil {
+		return nil, vfs.Attr{}, false, err
+	}
+	if !fs.inside(&stx) {
+		return nil, vfs.Attr{}, false, unix.EACCES
+	}
+	if stx.Nlink == 0 {
+		return nil, vfs.Attr{}, false, nil // being removed: let the open decide
+	}
+	switch {
+	case stx.Ino == fs.root.ino:
+		h = fs.rootHandle
+	case !fs.kernel:
+		h = indexHandle(stx.Ino, tagOf(&stx))
+	default:
+		n := fs.cache.getIno(stx.Ino)
+		if n == nil {
+			return nil, vfs.Attr{}, false, nil
+		}
+		h = n.handle
+		fs.cache.release(n)
+	}
+	fs.learn(stx.Ino, d, name)
+	return h, fs.toAttr(&stx), true, nil
 }
 
 // Access implements vfs.FS. The answer follows knfsd's tables: on

@@ -2,11 +2,19 @@ package localfs
 
 import (
 	"context"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/gonfs/gonfs/vfs"
 )
+
+// direntBufs holds getdents buffers: a listing of a large directory
+// is many ReadDir calls (one per NFS reply).
+var direntBufs = sync.Pool{New: func() any {
+	b := make([]byte, 32<<10)
+	return &b
+}}
 
 // ReadDir implements vfs.FS with getdents64. A cookie is the d_off the
 // kernel gave the entry, the position just after it; resuming seeks there
@@ -47,11 +55,12 @@ func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie u
 			return err
 		}
 	}
-	size := 32 << 10
+	bufp := direntBufs.Get().(*[]byte)
+	defer direntBufs.Put(bufp)
+	buf := *bufp
 	if plus {
-		size = 4 << 10 // each entry costs system calls; fetch what fn likely wants
+		buf = buf[:4<<10] // each entry costs system calls; fetch what fn likely wants
 	}
-	buf := make([]byte, size)
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -80,19 +89,77 @@ func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie u
 }
 
 // plusEntry fills the handle and attributes of e, found in directory
-// descriptor dirfd of node d. An entry that vanished meanwhile, or a
-// mount point (which we do not cross), keeps only its name and type.
+// descriptor dirfd of node d, without opening the entry or caching it: a
+// listing of 50,000 files must not open 50,000 files and evict the whole
+// node cache. The entry is found by name from a verified directory, so it
+// is inside the export by construction. An entry that vanished meanwhile,
+// or a mount point (which we do not cross), keeps only its name and type
+// (and the inode number getdents gave).
+//
+// With index handles the handle is made of what statx reports (inode and
+// birth time), so handle and attributes always agree. A kernel handle
+// comes from name_to_handle_at, a second system call, and the name may
+// point at another file by then (a rename, or a tight loop of
+// RENAME_EXCHANGE that puts the first file back before statx: comparing
+// with what getdents saw is not enough). So the handle must say which
+// inode it names: where handleIno can read it, it must be the inode statx
+// reports. (Should the file the handle names be deleted and its inode
+// number reused in between, the handle is stale and every use of it
+// fails.) Otherwise, or when they differ, the entry is opened, as Lookup
+// does, so that one descriptor gives both.
 func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
-	cfd, err := unix.Openat(dirfd, e.Name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	var h vfs.Handle
+	if fs.kernel && fs.handleFS != 0 {
+		var mnt uint64
+		var err error
+		h, mnt, err = fs.kernelHandleAt(dirfd, e.Name)
+		if err != nil || (fs.rootMntKnown && mnt != fs.rootMnt) {
+			return // gone, or a mount point (perhaps of a filesystem without handles)
+		}
+	}
+	var stx unix.Statx_t
+	if statxAt(dirfd, e.Name, 0, &stx) != nil || !fs.inside(&stx) || stx.Nlink == 0 {
+		return
+	}
+	switch {
+	case stx.Ino == fs.root.ino:
+		h = fs.rootHandle
+	case !fs.kernel:
+		h = indexHandle(stx.Ino, tagOf(&stx))
+	default:
+		if ino, ok := fs.handleIno(h); !ok || ino != stx.Ino {
+			fs.plusEntryOpen(dirfd, d, e)
+			return
+		}
+		fs.seen.add(h)
+	}
+	fs.learn(stx.Ino, d, e.Name)
+	e.Handle = h
+	e.Attr = fs.toAttr(&stx)
+	e.FileID = stx.Ino
+}
+
+// plusEntryOpen fills e as plusEntry does, from one descriptor of the
+// entry (which is not cached).
+func (fs *FS) plusEntryOpen(dirfd int, d *node, e *vfs.DirEntry) {
+	fd, err := unix.Openat(dirfd, e.Name, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
-	n, a, err := fs.adopt(cfd, d, e.Name)
-	if err != nil {
+	defer unix.Close(fd)
+	var stx unix.Statx_t
+	if statx(fd, &stx) != nil || !fs.inside(&stx) || stx.Nlink == 0 {
 		return
 	}
-	defer fs.cache.release(n)
-	e.Handle = n.handle
-	e.Attr = a
-	e.FileID = a.FileID
+	h := fs.rootHandle
+	if stx.Ino != fs.root.ino {
+		if h, err = fs.kernelHandle(fd); err != nil {
+			return
+		}
+		fs.seen.add(h)
+	}
+	fs.learn(stx.Ino, d, e.Name)
+	e.Handle = h
+	e.Attr = fs.toAttr(&stx)
+	e.FileID = stx.Ino
 }
