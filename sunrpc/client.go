@@ -1,7 +1,6 @@
 package sunrpc
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -130,10 +129,12 @@ type Client struct {
 	credMu sync.RWMutex
 	cred   rpcxdr.OpaqueAuth
 
-	wmu sync.Mutex // TCP: one record written at a time, calls and replies alike
+	wmu sync.Mutex  // TCP: one record written at a time, calls and replies alike
+	iov [3][]byte   // under wmu: a record written with a Tail
+	vec net.Buffers // under wmu: iov as WriteTo consumes it
 
 	mu      sync.Mutex
-	pending map[uint32]chan []byte
+	pending map[uint32]*pendingCall
 	err     error         // why the client stopped; set once
 	done    chan struct{} // closed when err is set
 	reader  chan struct{} // closed when the reading goroutine ends
@@ -142,6 +143,28 @@ type Client struct {
 // msgPool holds call message buffers; a buffer is free again once the
 // call has returned (its last transmission has been written).
 var msgPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
+
+// callState is what one call of the Client needs besides its pendingCall:
+// the writer of its message and the reader of its results, pooled
+// together so that neither is allocated per call (both escape through the
+// Marshaler and Unmarshaler interfaces).
+type callState struct {
+	w xdr.Writer
+	r xdr.Reader
+}
+
+var callPool = sync.Pool{New: func() any { return &callState{w: xdr.Writer{Buf: make([]byte, 0, 256)}} }}
+
+func getCallState() *callState { return callPool.Get().(*callState) }
+
+func putCallState(cs *callState) {
+	if cap(cs.w.Buf) > maxPooledBuf {
+		cs.w.Buf = nil
+	}
+	cs.w.Buf = cs.w.Buf[:0]
+	cs.r.Reset(nil)
+	callPool.Put(cs)
+}
 
 // Dial connects to addr over network ("tcp", "tcp4", "tcp6", "udp",
 // "udp4", "udp6") and returns a Client.
@@ -189,7 +212,7 @@ func NewClient(nc net.Conn, opts ClientOptions) *Client {
 		local:   addrPort(nc.LocalAddr()),
 		remote:  addrPort(nc.RemoteAddr()),
 		cbSlots: make(chan struct{}, opts.MaxCallbacks),
-		pending: make(map[uint32]chan []byte),
+		pending: make(map[uint32]*pendingCall),
 		done:    make(chan struct{}),
 		reader:  make(chan struct{}),
 	}
@@ -220,23 +243,76 @@ func (c *Client) SetAuth(a *rpcxdr.AuthsysParms) {
 // for void) and decodes the results into res (nil to ignore them). A reply
 // other than SUCCESS is an *AcceptError or a *RejectError. If ctx ends
 // first Call returns ctx.Err(); a reply arriving later is discarded.
+//
+// Byte slices that res keeps (opaque data, file handles) alias the reply's
+// record, which is the caller's to keep.
 func (c *Client) Call(ctx context.Context, prog, vers, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
-	body, err := c.call(ctx, CallHeader{Prog: prog, Vers: vers, Proc: proc}, args, nil)
-	if err != nil {
-		return err
+	_, err := c.CallWith(ctx, prog, vers, proc, args, res, nil)
+	return err
+}
+
+// CallOptions are what CallWith can do beyond Call: the bulk data of
+// large calls and replies (NFS WRITE and READ) need not be copied on its
+// way between the connection and the caller's buffer.
+type CallOptions struct {
+	// Tail is sent after the encoded args as the data of a
+	// variable-length opaque (RFC 4506 §4.10), followed by its padding,
+	// without being copied into the message: the record goes out in one
+	// vectored write. args must end with that opaque's length, encoded as
+	// zero (encode the arguments with the data left empty: the arguments
+	// of NFSv3 WRITE, RFC 1813 §3.3.7, and of a COMPOUND ending with
+	// WRITE, RFC 8881 §18.32, end with their data); the client puts
+	// len(Tail) there. Over UDP, Tail is copied into the datagram.
+	Tail []byte
+	// Sink, if not nil, may receive the bulk data of the reply (see
+	// Sink). Ignored over UDP.
+	Sink *Sink
+	// Transient says the reply's record may be reused as soon as
+	// res.Decode returns, so that it comes from a pool and goes back to
+	// it: res must copy whatever it keeps of the bytes it decodes.
+	Transient bool
+}
+
+// CallWith is Call with the options of o (nil: none). It returns how many
+// bytes of reply data went into o.Sink.Buf, or -1 if the reply was
+// received whole and its data, if any, is in the results.
+func (c *Client) CallWith(ctx context.Context, prog, vers, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler, o *CallOptions) (sunk int, err error) {
+	if o == nil {
+		o = &CallOptions{}
 	}
-	return decodeResults(body, res)
+	cs := getCallState()
+	defer putCallState(cs)
+	rep, err := c.call(ctx, cs, CallHeader{Prog: prog, Vers: vers, Proc: proc}, args, nil, o)
+	if err != nil {
+		return -1, err
+	}
+	body, err := parseReply(rep.rec.b)
+	if err == nil {
+		err = decodeResultsWith(&cs.r, body, res)
+	}
+	if o.Transient {
+		rep.rec.release()
+	}
+	if err != nil {
+		return -1, err
+	}
+	return rep.sunk, nil
 }
 
 // decodeResults decodes the results of a SUCCESS reply into res (nil:
 // ignored).
 func decodeResults(body []byte, res xdr.Unmarshaler) error {
+	var r xdr.Reader
+	return decodeResultsWith(&r, body, res)
+}
+
+// decodeResultsWith is decodeResults with the reader r.
+func decodeResultsWith(r *xdr.Reader, body []byte, res xdr.Unmarshaler) error {
 	if res == nil {
 		return nil
 	}
-	var r xdr.Reader
 	r.Reset(body)
-	res.Decode(&r)
+	res.Decode(r)
 	if err := r.Err(); err != nil {
 		return fmt.Errorf("%w: results: %w", ErrBadReply, err)
 	}
@@ -255,15 +331,39 @@ func decodeReply(rec []byte, res xdr.Unmarshaler) error {
 // appendCallMsg encodes a call message into buf[:0], behind room for a
 // record mark if framed.
 func appendCallMsg(buf []byte, framed bool, xid, rpcvers, prog, vers, proc uint32, cred, verf rpcxdr.OpaqueAuth, args xdr.Marshaler, raw []byte) []byte {
-	w := xdr.Writer{Buf: buf[:0]}
+	w := xdr.Writer{Buf: buf}
+	appendCallArgs(&w, framed, xid, rpcvers, prog, vers, proc, cred, verf, args, raw)
+	return w.Buf
+}
+
+// appendCallArgs is appendCallMsg into w.Buf[:0]; it returns where the
+// arguments start.
+func appendCallArgs(w *xdr.Writer, framed bool, xid, rpcvers, prog, vers, proc uint32, cred, verf rpcxdr.OpaqueAuth, args xdr.Marshaler, raw []byte) (hdr int) {
+	w.Buf = w.Buf[:0]
 	if framed {
 		w.Reserve(markLen)
 	}
-	appendCall(&w, xid, rpcvers, prog, vers, proc, cred, verf)
+	appendCall(w, xid, rpcvers, prog, vers, proc, cred, verf)
+	hdr = len(w.Buf)
 	if args != nil {
-		args.Encode(&w)
+		args.Encode(w)
 	}
-	return append(w.Buf, raw...)
+	w.Buf = append(w.Buf, raw...)
+	return hdr
+}
+
+// errBadTail reports arguments that do not end with the zero length that
+// CallOptions.Tail fills in.
+var errBadTail = errors.New("sunrpc: arguments do not end with an empty opaque for Tail")
+
+// setTailLen puts the length of tail into the empty opaque that msg (a
+// call message with hdr bytes of header before the arguments) ends with.
+func setTailLen(msg []byte, hdr int, tail []byte) error {
+	if len(msg)-hdr < 4 || binary.BigEndian.Uint32(msg[len(msg)-4:]) != 0 || uint64(len(msg))+uint64(len(tail))+3 > 1<<31-1 {
+		return errBadTail
+	}
+	binary.BigEndian.PutUint32(msg[len(msg)-4:], uint32(len(tail)))
+	return nil
 }
 
 // CallHeader holds the call header fields CallRaw sends. Zero RPCVers means
@@ -279,22 +379,33 @@ type CallHeader struct {
 // lets tests and tools send what Call cannot: another RPC version, odd
 // credentials, garbage arguments.
 func (c *Client) CallRaw(ctx context.Context, h CallHeader, body []byte) ([]byte, error) {
-	return c.call(ctx, h, nil, body)
+	cs := getCallState()
+	defer putCallState(cs)
+	rep, err := c.call(ctx, cs, h, nil, body, &CallOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return parseReply(rep.rec.b)
 }
 
-func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw []byte) ([]byte, error) {
+// call sends a call and returns its reply; the caller parses it and, for a
+// transient call, releases its buffer.
+func (c *Client) call(ctx context.Context, cs *callState, h CallHeader, args xdr.Marshaler, raw []byte, o *CallOptions) (reply, error) {
 	xid := c.xid.Add(1)
-	ch := make(chan []byte, 1)
+	var sink *sinkState
+	if c.stream { // a datagram arrives whole
+		sink = newSinkState(o.Sink, c.nc)
+	}
+	pc := getPending(sink, o.Transient)
 	c.mu.Lock()
 	if c.err != nil {
 		c.mu.Unlock()
-		return nil, c.err
+		putPending(pc)
+		return reply{}, c.err
 	}
-	c.pending[xid] = ch
+	c.pending[xid] = pc
 	c.mu.Unlock()
 
-	bp := msgPool.Get().(*[]byte)
-	defer msgPool.Put(bp)
 	if h.RPCVers == 0 {
 		h.RPCVers = rpcVersion
 	}
@@ -309,34 +420,59 @@ func (c *Client) call(ctx context.Context, h CallHeader, args xdr.Marshaler, raw
 	if h.Verf != nil {
 		verf = *h.Verf
 	}
-	msg := appendCallMsg(*bp, c.stream, xid, h.RPCVers, h.Prog, h.Vers, h.Proc, cred, verf, args, raw)
-	if cap(msg) <= maxPooledBuf {
-		*bp = msg
+	hdr := appendCallArgs(&cs.w, c.stream, xid, h.RPCVers, h.Prog, h.Vers, h.Proc, cred, verf, args, raw)
+	msg := cs.w.Buf
+	tail := o.Tail
+	var err error
+	if tail != nil {
+		err = setTailLen(msg, hdr, tail)
+		if !c.stream && err == nil {
+			msg = append(msg, tail...)
+			msg = append(msg, zeros[:xdrPad(len(tail))]...)
+			tail = nil
+		}
 	}
+	cs.w.Buf = msg
 
-	rec, err := c.exchange(ctx, xid, ch, msg)
-	if err != nil {
-		c.mu.Lock()
-		delete(c.pending, xid)
-		c.mu.Unlock()
-		return nil, err
+	var rep reply
+	if err == nil {
+		rep, err = c.exchange(ctx, pc, msg, tail)
 	}
-	return parseReply(rec)
+	if err == nil {
+		err = rep.err
+	}
+	if err != nil {
+		if rep.err == nil {
+			c.mu.Lock()
+			delete(c.pending, xid)
+			c.mu.Unlock()
+			pc.abandon()
+		} else {
+			putPending(pc)
+		}
+		return reply{}, err
+	}
+	putPending(pc)
+	return rep, nil
 }
 
-// exchange sends msg and waits for the reply to xid, retransmitting on UDP.
-func (c *Client) exchange(ctx context.Context, xid uint32, ch chan []byte, msg []byte) ([]byte, error) {
+// zeros pads a Tail to a multiple of four bytes.
+var zeros [4]byte
+
+// exchange sends msg (and tail) and waits for the reply to pc,
+// retransmitting on UDP.
+func (c *Client) exchange(ctx context.Context, pc *pendingCall, msg, tail []byte) (reply, error) {
 	if c.stream {
-		if err := c.write(msg); err != nil {
-			return nil, err
+		if err := c.write(msg, tail); err != nil {
+			return reply{}, err
 		}
 		select {
-		case rec := <-ch:
-			return rec, nil
+		case rep := <-pc.ch:
+			return rep, nil
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return reply{}, ctx.Err()
 		case <-c.done:
-			return nil, c.err
+			return reply{}, c.err
 		}
 	}
 	// UDP: retransmit the same bytes, same xid, so that the server's
@@ -346,19 +482,19 @@ func (c *Client) exchange(ctx context.Context, xid uint32, ch chan []byte, msg [
 	defer t.Stop()
 	for attempt := 1; ; attempt++ {
 		if _, err := c.nc.Write(msg); err != nil {
-			return nil, err
+			return reply{}, err
 		}
 		select {
-		case rec := <-ch:
-			return rec, nil
+		case rep := <-pc.ch:
+			return rep, nil
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return reply{}, ctx.Err()
 		case <-c.done:
-			return nil, c.err
+			return reply{}, c.err
 		case <-t.C:
 		}
 		if attempt == c.opts.MaxAttempts {
-			return nil, ErrTimeout
+			return reply{}, ErrTimeout
 		}
 		wait *= 2
 		t.Reset(wait)
@@ -418,27 +554,91 @@ func parseReply(rec []byte) ([]byte, error) {
 // read delivers replies to their callers until the connection fails.
 func (c *Client) read() {
 	defer close(c.reader)
-	var next func() ([]byte, error)
-	if c.stream {
-		br := bufio.NewReaderSize(c.nc, 32<<10)
-		next = func() ([]byte, error) {
-			rec, _, err := readRecord(br, nil, c.opts.MaxRecordSize)
-			return rec, err
-		}
-	} else {
-		buf := make([]byte, maxDatagram)
-		next = func() ([]byte, error) {
-			n, err := c.nc.Read(buf)
-			if err != nil {
-				return nil, err
-			}
-			return append([]byte(nil), buf[:n]...), nil
+	if !c.stream {
+		c.readDatagrams()
+		return
+	}
+	s := newRecvStream(c.nc, c.opts.MaxRecordSize)
+	head := make([]byte, headLen)
+	for {
+		if err := c.receive(s, head); err != nil {
+			c.fail(err)
+			return
 		}
 	}
-	for {
-		rec, err := next()
+}
+
+// receive reads one record and passes it on: a REPLY to the call waiting
+// for its xid, a CALL to serveCall. The call is taken out of c.pending as
+// soon as its reply starts, so that the rest of the reply can be read to
+// where the call wants it (a pooled buffer, its Sink). An error is the
+// stream's and ends the client.
+func (c *Client) receive(s *recvStream, scratch []byte) error {
+	if err := s.begin(); err != nil {
+		return err
+	}
+	n, err := s.fill(scratch)
+	if err != nil {
+		return err
+	}
+	head := scratch[:n]
+	if len(head) < 8 {
+		return s.skipRest()
+	}
+	switch rpcxdr.MsgType(binary.BigEndian.Uint32(head[4:])) {
+	case rpcxdr.REPLY:
+	case rpcxdr.CALL:
+		rec := newRecBuf(len(head)+s.left, false)
+		rec.b = append(rec.b, head...)
+		if err := s.readRest(&rec); err != nil {
+			return err
+		}
+		c.serveCall(rec.b)
+		return nil
+	default:
+		return s.skipRest()
+	}
+	pc := c.claim(binary.BigEndian.Uint32(head))
+	if pc == nil {
+		return s.skipRest()
+	}
+	if pc.sink != nil {
+		rep, ok, err := receiveSunk(s, pc, head)
 		if err != nil {
-			if !c.stream && errors.Is(err, syscall.ECONNREFUSED) {
+			return err
+		}
+		if ok {
+			pc.ch <- rep
+			return nil
+		}
+	}
+	rec := newRecBuf(len(head)+s.left, pc.transient)
+	rec.b = append(rec.b, head...)
+	if err := s.readRest(&rec); err != nil {
+		rec.release()
+		return err
+	}
+	pc.ch <- reply{rec: rec, sunk: -1}
+	return nil
+}
+
+// claim takes the call waiting for xid out of c.pending, or returns nil
+// if none is (it gave up, or the reply is a duplicate).
+func (c *Client) claim(xid uint32) *pendingCall {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pc := c.pending[xid]
+	delete(c.pending, xid)
+	return pc
+}
+
+// readDatagrams is read for UDP: one message per datagram.
+func (c *Client) readDatagrams() {
+	buf := make([]byte, maxDatagram)
+	for {
+		n, err := c.nc.Read(buf)
+		if err != nil {
+			if errors.Is(err, syscall.ECONNREFUSED) {
 				// ICMP errors (port unreachable) surface on a
 				// connected UDP socket; retransmission handles them.
 				continue
@@ -446,24 +646,21 @@ func (c *Client) read() {
 			c.fail(err)
 			return
 		}
-		if len(rec) < 8 {
+		if n < 8 {
 			continue
 		}
-		switch rpcxdr.MsgType(binary.BigEndian.Uint32(rec[4:])) {
+		switch rpcxdr.MsgType(binary.BigEndian.Uint32(buf[4:])) {
 		case rpcxdr.REPLY:
 		case rpcxdr.CALL:
-			c.serveCall(rec)
+			c.serveCall(append([]byte(nil), buf[:n]...))
 			continue
 		default:
 			continue
 		}
-		xid := binary.BigEndian.Uint32(rec)
-		c.mu.Lock()
-		ch := c.pending[xid]
-		delete(c.pending, xid)
-		c.mu.Unlock()
-		if ch != nil {
-			ch <- rec
+		if pc := c.claim(binary.BigEndian.Uint32(buf)); pc != nil {
+			rec := newRecBuf(n, pc.transient)
+			rec.b = append(rec.b, buf[:n]...)
+			pc.ch <- reply{rec: rec, sunk: -1}
 		}
 	}
 }
@@ -510,23 +707,38 @@ func (c *Client) runCallback(req *request, dispatch bool) {
 	<-c.cbSlots
 	if send {
 		// A failure here fails the client; the reader sees it too.
-		c.write(req.w.Buf)
+		c.write(req.w.Buf, nil)
 	}
 	putRequest(req)
 }
 
 // write sends one message: on a stream, a record whose mark b reserves,
-// written whole under the write lock; on UDP one datagram. A stream that
-// fails to write fails the client.
-func (c *Client) write(b []byte) error {
+// written whole under the write lock; on UDP one datagram. On a stream,
+// tail and its padding follow b in the same record, written together with
+// it by one vectored write (writev), so the record's bytes are not
+// gathered into one buffer first. A stream that fails to write fails the
+// client.
+func (c *Client) write(b, tail []byte) error {
 	if !c.stream {
 		_, err := c.nc.Write(b)
 		return err
 	}
-	setMark(b)
-	c.wmu.Lock()
-	_, err := c.nc.Write(b)
-	c.wmu.Unlock()
+	var err error
+	if tail == nil {
+		setMark(b)
+		c.wmu.Lock()
+		_, err = c.nc.Write(b)
+		c.wmu.Unlock()
+	} else {
+		p := xdrPad(len(tail))
+		binary.BigEndian.PutUint32(b, lastFragment|uint32(len(b)-markLen+len(tail)+p))
+		c.wmu.Lock()
+		c.iov = [3][]byte{b, tail, zeros[:p]}
+		c.vec = c.iov[:]
+		_, err = c.vec.WriteTo(c.nc)
+		c.iov, c.vec = [3][]byte{}, nil // keep none of the caller's memory
+		c.wmu.Unlock()
+	}
 	if err != nil {
 		c.fail(err)
 	}

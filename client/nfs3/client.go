@@ -244,27 +244,34 @@ func (c *Client) Root(ctx context.Context, p string) (root Fh, rest string, err 
 // kernel client does too: the duplicate request cache makes most repeats
 // harmless, and WRITE, the one that matters for data, is idempotent.
 func (c *Client) call(ctx context.Context, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler) error {
+	_, err := c.callWith(ctx, proc, args, res, nil)
+	return err
+}
+
+// callWith is call with the options of sunrpc.Client.CallWith; it returns
+// how many bytes of reply data the last attempt put in o.Sink.
+func (c *Client) callWith(ctx context.Context, proc uint32, args xdr.Marshaler, res xdr.Unmarshaler, o *sunrpc.CallOptions) (int, error) {
 	wait := 100 * time.Millisecond
 	for {
 		c.rpcMu.Lock()
 		rpc, gen, closed := c.rpc, c.connGen, c.closed
 		c.rpcMu.Unlock()
 		if closed {
-			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), sunrpc.ErrClientClosed)
+			return -1, fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), sunrpc.ErrClientClosed)
 		}
-		err := rpc.Call(ctx, nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, proc, args, res)
+		sunk, err := rpc.CallWith(ctx, nfs3xdr.NFS_PROGRAM, nfs3xdr.NFS_V3, proc, args, res, o)
 		if err == nil {
-			return nil
+			return sunk, nil
 		}
 		if !transportErr(err) || ctx.Err() != nil {
-			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), err)
+			return -1, fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), err)
 		}
 		if rerr := c.reconnect(ctx, gen); rerr != nil {
-			return fmt.Errorf("nfs3: %s: %w (reconnecting: %v)", nfs3xdr.NFS_V3ProcName(proc), err, rerr)
+			return -1, fmt.Errorf("nfs3: %s: %w (reconnecting: %v)", nfs3xdr.NFS_V3ProcName(proc), err, rerr)
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), ctx.Err())
+			return -1, fmt.Errorf("nfs3: %s: %w", nfs3xdr.NFS_V3ProcName(proc), ctx.Err())
 		case <-time.After(wait / 10):
 		}
 		wait = min(2*wait, 2*time.Second)

@@ -12,6 +12,11 @@
 // changes, the server rebooted and every write since the last good COMMIT
 // is sent again).
 //
+// Bulk data is not copied on its way: READ data goes from the socket
+// straight into the caller's buffer (sunrpc.Sink) and WRITE data from the
+// caller's buffer to the socket in one vectored write (sunrpc.CallOptions
+// Tail).
+//
 // NLM locks are non-blocking only: the client runs no NLM callback
 // listener, so a blocking request (which the server would answer later
 // with NLM_GRANTED to the client's own lockd) is not offered. A caller that

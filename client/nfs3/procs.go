@@ -2,8 +2,11 @@ package nfs3
 
 import (
 	"context"
+	"fmt"
 
 	x "github.com/gonfs/gonfs/proto/nfs3xdr"
+	"github.com/gonfs/gonfs/sunrpc"
+	"github.com/gonfs/gonfs/xdr"
 )
 
 // attrOf returns the attributes of a post_op_attr, or nil.
@@ -74,27 +77,76 @@ func (c *Client) Readlink(ctx context.Context, fh Fh) (string, error) {
 	return string(res.Resok.Data), nil
 }
 
-// Read reads up to count bytes at off into p's start (RFC 1813 §3.3.6) and
-// returns how many it copied and whether the file ends there.
+// Read reads up to len(p) bytes at off into p's start (RFC 1813 §3.3.6)
+// and returns how many it read and whether the file ends there. The data
+// goes from the connection straight into p (see sunrpc.Sink); a reply
+// with more data than p holds is an error.
 func (c *Client) Read(ctx context.Context, fh Fh, p []byte, off uint64) (n int, eof bool, err error) {
-	var res x.READ3res
-	if err := c.call(ctx, x.NFSPROC3_READ, &x.READ3args{File: x.NfsFh3{Data: fh}, Offset: x.Offset3(off), Count: x.Count3(len(p))}, &res); err != nil {
+	res := readRes{p: p}
+	sunk, err := c.callWith(ctx, x.NFSPROC3_READ, &x.READ3args{File: x.NfsFh3{Data: fh}, Offset: x.Offset3(off), Count: x.Count3(len(p))}, &res,
+		&sunrpc.CallOptions{Transient: true, Sink: &sunrpc.Sink{Buf: p, Locate: locateRead3}})
+	if err != nil {
 		return 0, false, err
 	}
 	if err := statusErr("READ", res.Status); err != nil {
 		return 0, false, err
 	}
-	n = copy(p, res.Resok.Data)
-	return n, res.Resok.Eof, nil
+	if res.tooLong > 0 {
+		return 0, false, fmt.Errorf("nfs3: READ: %w: %d bytes of data for a %d-byte READ", sunrpc.ErrBadReply, res.tooLong, len(p))
+	}
+	if sunk >= 0 {
+		res.n = sunk
+	}
+	return res.n, res.Resok.Eof, nil
+}
+
+// readRes decodes the results of a Read whose reply was not read into p
+// (an error status, or a layout locateRead3 did not find): it copies the
+// data into p while the reply's record is still held (the call is
+// Transient) and keeps no slice of it.
+type readRes struct {
+	x.READ3res
+	p       []byte
+	n       int
+	tooLong int // the data's length if longer than p
+}
+
+func (r *readRes) Decode(d *xdr.Reader) {
+	r.READ3res.Decode(d)
+	if data := r.Resok.Data; len(data) > len(r.p) {
+		r.tooLong = len(data)
+	} else {
+		r.n = copy(r.p, data)
+	}
+	r.Resok.Data = nil
+}
+
+// locateRead3 finds the data in READ3res results (RFC 1813 §3.3.6): a
+// status of NFS3_OK, post_op_attr, count, eof, then the opaque data.
+func locateRead3(results []byte) (off, n int, ok bool) {
+	var r xdr.Reader
+	r.Reset(results)
+	if x.Nfsstat3(r.Uint32()) != x.NFS3_OK {
+		return 0, 0, false
+	}
+	var attr x.PostOpAttr
+	attr.Decode(&r)
+	r.Uint32() // count
+	r.Bool()   // eof
+	n = int(r.Uint32())
+	return r.Offset(), n, r.Err() == nil
 }
 
 // Write writes p at off with the given stability (RFC 1813 §3.3.7) and
 // returns the count written, the stability the server gave and its write
-// verifier.
+// verifier. p goes out behind the arguments without being copied (see
+// sunrpc.CallOptions.Tail).
 func (c *Client) Write(ctx context.Context, fh Fh, p []byte, off uint64, stable x.StableHow) (int, x.StableHow, x.Writeverf3, error) {
 	var res x.WRITE3res
-	args := x.WRITE3args{File: x.NfsFh3{Data: fh}, Offset: x.Offset3(off), Count: x.Count3(len(p)), Stable: stable, Data: p}
-	if err := c.call(ctx, x.NFSPROC3_WRITE, &args, &res); err != nil {
+	// The data is WRITE3args' last field: it is encoded empty and p
+	// follows as the Tail.
+	args := x.WRITE3args{File: x.NfsFh3{Data: fh}, Offset: x.Offset3(off), Count: x.Count3(len(p)), Stable: stable}
+	if _, err := c.callWith(ctx, x.NFSPROC3_WRITE, &args, &res, &sunrpc.CallOptions{Tail: p}); err != nil {
 		return 0, 0, x.Writeverf3{}, err
 	}
 	if err := statusErr("WRITE", res.Status); err != nil {

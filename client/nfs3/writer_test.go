@@ -21,6 +21,11 @@ type fakeNFS struct {
 	stable   []byte // survives a "restart"
 	unstable []byte
 	writes   []x.StableHow
+
+	// READ serves unstable; these change its replies (see read_test.go).
+	readAttrs  bool       // send post-op attributes
+	readExtra  int        // bytes of data beyond the count asked
+	readStatus x.Nfsstat3 // a status other than NFS3_OK
 }
 
 func (f *fakeNFS) restart() {
@@ -54,6 +59,21 @@ func (f *fakeNFS) ServeRPC(ctx context.Context, call *sunrpc.Call, w *xdr.Writer
 			f.stable = put(f.stable, int(a.Offset), a.Data)
 		}
 		res := x.WRITE3res{Status: x.NFS3_OK, Resok: x.WRITE3resok{Count: x.Count3(len(a.Data)), Committed: a.Stable, Verf: f.verf}}
+		res.Encode(w)
+	case x.NFSPROC3_READ:
+		var a x.READ3args
+		if xdr.Unmarshal(call.Args, &a) != nil {
+			return sunrpc.GarbageArgs
+		}
+		off := min(int(a.Offset), len(f.unstable))
+		end := min(off+int(a.Count)+f.readExtra, len(f.unstable))
+		res := x.READ3res{Status: f.readStatus}
+		attr := x.PostOpAttr{AttributesFollow: f.readAttrs, Attributes: x.Fattr3{Type: x.NF3REG, Size: x.Size3(len(f.unstable)), Fileid: 7}}
+		if f.readStatus == x.NFS3_OK {
+			res.Resok = x.READ3resok{FileAttributes: attr, Count: x.Count3(end - off), Eof: end == len(f.unstable), Data: f.unstable[off:end]}
+		} else {
+			res.Resfail = x.READ3resfail{FileAttributes: attr}
+		}
 		res.Encode(w)
 	case x.NFSPROC3_COMMIT:
 		f.stable = bytes.Clone(f.unstable)

@@ -9,10 +9,12 @@ import (
 	"github.com/gonfs/gonfs/sunrpc"
 )
 
-// outcome is what one transmission of a COMPOUND came to.
+// outcome is what one transmission of a COMPOUND came to, and how many
+// bytes of READ data went to the sink (-1: none, see sunrpc.Sink).
 type outcome struct {
-	res *x.COMPOUND4res
-	err error
+	res  *x.COMPOUND4res
+	sunk int
+	err  error
 }
 
 // send runs ops behind a SEQUENCE on slot of s, owning the slot until the
@@ -21,13 +23,26 @@ type outcome struct {
 // connection that fails is replaced and the same request, same slot and
 // sequence id, is sent again (RFC 8881 §2.10.6.2: the reply cache answers
 // it if the server executed it already).
-func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
+//
+// A COMPOUND that ends with a WRITE sends the WRITE's data as the call's
+// Tail, without copying it into the message (its data is the last item of
+// the arguments, RFC 8881 §18.32.1); one with a sink has the data of its
+// READ placed in it (see readSink).
+func (c *Client) send(s *session, slot uint32, sink *sunrpc.Sink, ops []x.NfsArgop4) outcome {
 	args := x.COMPOUND4args{Minorversion: c.opts.Minor, Argarray: make([]x.NfsArgop4, 0, len(ops)+1)}
 	args.Argarray = append(args.Argarray, x.NfsArgop4{Argop: x.OP_SEQUENCE, Opsequence: &x.SEQUENCE4args{
 		SaSessionid: s.id, SaSequenceid: s.seq[slot], SaSlotid: x.Slotid4(slot), SaHighestSlotid: s.highest,
 		SaCachethis: mutates(ops),
 	}})
 	args.Argarray = append(args.Argarray, ops...)
+	o := sunrpc.CallOptions{Sink: sink}
+	if last := &args.Argarray[len(args.Argarray)-1]; last.Argop == x.OP_WRITE && last.Opwrite != nil && len(last.Opwrite.Data) > 0 {
+		// A copy with the data left out: the caller's ops stay as
+		// they are.
+		w := *last.Opwrite
+		o.Tail, w.Data = w.Data, nil
+		*last = x.NfsArgop4{Argop: x.OP_WRITE, Opwrite: &w}
+	}
 	for {
 		rpc, gen, err := c.conn()
 		if err != nil {
@@ -36,7 +51,7 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 		res := new(x.COMPOUND4res)
 		// Not the caller's context: the slot's fate must be learnt even
 		// if the caller gives up (see Compound).
-		err = rpc.Call(context.Background(), x.NFS4_PROGRAM, x.NFS_V4, x.NFSPROC4_COMPOUND, &args, res)
+		sunk, err := rpc.CallWith(context.Background(), x.NFS4_PROGRAM, x.NFS_V4, x.NFSPROC4_COMPOUND, &args, res, &o)
 		if err != nil {
 			// A call that failed on a connection already replaced
 			// (closed under it by reconnect) is a transport failure
@@ -52,7 +67,7 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 		c.lastReply.Store(time.Now().UnixNano())
 		if len(res.Resarray) == 0 || res.Resarray[0].Resop != x.OP_SEQUENCE {
 			s.release(slot)
-			return outcome{res: res}
+			return outcome{res: res, sunk: sunk}
 		}
 		switch res.Resarray[0].Opsequence.SrStatus {
 		case x.NFS4_OK:
@@ -63,7 +78,7 @@ func (c *Client) send(s *session, slot uint32, ops []x.NfsArgop4) outcome {
 		default:
 			s.release(slot)
 		}
-		return outcome{res: res}
+		return outcome{res: res, sunk: sunk}
 	}
 }
 
@@ -93,25 +108,30 @@ func (c *Client) replaced(gen uint64) bool {
 }
 
 // once sends ops once on the current session and returns the raw reply.
-func (c *Client) once(ctx context.Context, ops []x.NfsArgop4) (*x.COMPOUND4res, *session, uint64, error) {
+func (c *Client) once(ctx context.Context, sink *sunrpc.Sink, ops []x.NfsArgop4) (outcome, *session, uint64) {
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
-		return nil, nil, 0, ErrClosed
+		return outcome{err: ErrClosed}, nil, 0
 	}
 	s, epoch := c.sess, c.epoch
 	c.mu.Unlock()
 	slot, err := s.acquire(ctx)
 	if err != nil {
-		return nil, s, epoch, err
+		return outcome{err: err}, s, epoch
 	}
 	done := make(chan outcome, 1)
-	go func() { done <- c.send(s, slot, ops) }()
+	go func() { done <- c.send(s, slot, sink, ops) }()
 	select {
 	case o := <-done:
-		return o.res, s, epoch, o.err
+		return o, s, epoch
 	case <-ctx.Done():
-		return nil, s, epoch, ctx.Err()
+		// The request goes on (see Compound), but the caller's
+		// buffer must be left alone from now on.
+		if sink != nil {
+			sink.Detach()
+		}
+		return outcome{err: ctx.Err()}, s, epoch
 	}
 }
 
@@ -142,11 +162,11 @@ func result(res *x.COMPOUND4res) ([]x.NfsResop4, error) {
 
 // compoundOnce sends ops once, without recovery (recovery itself uses it).
 func (c *Client) compoundOnce(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsResop4, error) {
-	res, _, _, err := c.once(ctx, ops)
-	if err != nil {
-		return nil, err
+	o, _, _ := c.once(ctx, nil, ops)
+	if o.err != nil {
+		return nil, o.err
 	}
-	return result(res)
+	return result(o.res)
 }
 
 // Compound sends ops behind a SEQUENCE and returns their results (without
@@ -165,12 +185,21 @@ func (c *Client) compoundOnce(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsR
 // sent completes in the background, so that its slot's sequence stays
 // right.
 func (c *Client) Compound(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsResop4, error) {
+	res, _, err := c.compound(ctx, nil, ops)
+	return res, err
+}
+
+// compound is Compound with a sink for the data of a READ among ops; it
+// also returns how many bytes went there (-1: none, the data is in the
+// READ's results).
+func (c *Client) compound(ctx context.Context, sink *sunrpc.Sink, ops []x.NfsArgop4) ([]x.NfsResop4, int, error) {
 	wait := 50 * time.Millisecond
 	for {
-		res, s, epoch, err := c.once(ctx, ops)
-		if err != nil {
-			return nil, err
+		o, s, epoch := c.once(ctx, sink, ops)
+		if o.err != nil {
+			return nil, -1, o.err
 		}
+		res := o.res
 		st := res.Status
 		if sst, ok := seqStatus(res); ok && sst != x.NFS4_OK {
 			st = sst
@@ -178,24 +207,25 @@ func (c *Client) Compound(ctx context.Context, ops ...x.NfsArgop4) ([]x.NfsResop
 		switch st {
 		case x.NFS4ERR_BADSESSION, x.NFS4ERR_DEADSESSION:
 			if err := c.recoverSession(ctx, s); err != nil {
-				return nil, err
+				return nil, -1, err
 			}
 			continue
 		case x.NFS4ERR_STALE_CLIENTID, x.NFS4ERR_EXPIRED:
 			if err := c.recoverClient(ctx, epoch); err != nil {
-				return nil, err
+				return nil, -1, err
 			}
 			continue
 		case x.NFS4ERR_DELAY, x.NFS4ERR_GRACE:
 			select {
 			case <-ctx.Done():
-				return nil, ctx.Err()
+				return nil, -1, ctx.Err()
 			case <-time.After(wait):
 			}
 			wait = min(2*wait, 2*time.Second)
 			continue
 		}
-		return result(res)
+		rs, err := result(res)
+		return rs, o.sunk, err
 	}
 }
 

@@ -42,6 +42,12 @@
 //     client ID (it is not reclaimed). Without a handler, OPEN asks for no
 //     delegation (OPEN4_SHARE_ACCESS_WANT_NO_DELEG) and one granted anyway
 //     is returned at once.
+//   - Bulk data: a READ's data goes from the socket straight into the
+//     caller's buffer (sunrpc.Sink); a COMPOUND ending with WRITE sends the
+//     data from the caller's buffer in one vectored write
+//     (sunrpc.CallOptions Tail). A ReadAt whose context ends returns at
+//     once: the request goes on for its slot's sake, but the buffer is
+//     detached from it first (Sink.Detach), so nothing writes to it after.
 //
 // Concurrency: a Client and an Open are safe for concurrent use. One
 // recovery runs at a time (recoverMu); calls that meet the same failure

@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	x "github.com/gonfs/gonfs/proto/nfs4xdr"
+	"github.com/gonfs/gonfs/sunrpc"
+	"github.com/gonfs/gonfs/xdr"
 )
 
 // Access modes of an Open (OPEN4_SHARE_ACCESS_*).
@@ -193,15 +195,21 @@ func stale(err error) bool {
 // do runs the COMPOUND that build makes from the open stateid, once more
 // with a fresh stateid if the first was lost to a recovery meanwhile.
 func (o *Open) do(ctx context.Context, build func(x.Stateid4) []x.NfsArgop4) ([]x.NfsResop4, error) {
+	res, _, err := o.doSink(ctx, nil, build)
+	return res, err
+}
+
+// doSink is do with a sink for the data of a READ (see Client.compound).
+func (o *Open) doSink(ctx context.Context, sink *sunrpc.Sink, build func(x.Stateid4) []x.NfsArgop4) ([]x.NfsResop4, int, error) {
 	for attempt := 0; ; attempt++ {
 		o.c.mu.Lock()
 		epoch := o.c.epoch
 		o.c.mu.Unlock()
 		sid, err := o.stateid(ctx)
 		if err != nil {
-			return nil, err
+			return nil, -1, err
 		}
-		res, err := o.c.Compound(ctx, build(sid)...)
+		res, sunk, err := o.c.compound(ctx, sink, build(sid))
 		if err != nil && stale(err) && attempt < 2 {
 			o.c.mu.Lock()
 			changed := o.c.epoch != epoch
@@ -210,20 +218,63 @@ func (o *Open) do(ctx context.Context, build func(x.Stateid4) []x.NfsArgop4) ([]
 				continue
 			}
 		}
-		return res, err
+		return res, sunk, err
 	}
 }
 
-// ReadAt reads up to len(p) bytes (at most MaxRead) at off.
+// ReadAt reads up to len(p) bytes (at most MaxRead) at off. The data
+// goes from the connection straight into p (see sunrpc.Sink); a reply
+// with more data than p holds is an error.
 func (o *Open) ReadAt(ctx context.Context, p []byte, off uint64) (n int, eof bool, err error) {
-	res, err := o.do(ctx, func(sid x.Stateid4) []x.NfsArgop4 {
+	sink := &sunrpc.Sink{Buf: p, Locate: locateRead4}
+	res, sunk, err := o.doSink(ctx, sink, func(sid x.Stateid4) []x.NfsArgop4 {
 		return []x.NfsArgop4{PutFH(o.FH), Read(sid, off, uint32(len(p)))}
 	})
 	if err != nil {
 		return 0, false, err
 	}
+	if len(res) < 2 || res[1].Resop != x.OP_READ || res[1].Opread == nil {
+		return 0, false, fmt.Errorf("nfs4: READ: %w: results of other operations", sunrpc.ErrBadReply)
+	}
 	r := &res[1].Opread.Resok4
+	if sunk >= 0 {
+		return sunk, r.Eof, nil
+	}
+	if len(r.Data) > len(p) {
+		return 0, false, fmt.Errorf("nfs4: READ: %w: %d bytes of data for a %d-byte READ", sunrpc.ErrBadReply, len(r.Data), len(p))
+	}
 	return copy(p, r.Data), r.Eof, nil
+}
+
+// locateRead4 finds the data of the READ in the results of a COMPOUND
+// that ReadAt sent (SEQUENCE, PUTFH, READ; RFC 8881 §16.2.3, §18.22.2):
+// all must have succeeded. It declines anything else.
+func locateRead4(results []byte) (off, n int, ok bool) {
+	var r xdr.Reader
+	r.Reset(results)
+	if x.Nfsstat4(r.Uint32()) != x.NFS4_OK {
+		return 0, 0, false
+	}
+	r.Opaque(xdr.Unbounded) // tag
+	for range r.Uint32() {
+		op := x.NfsOpnum4(r.Uint32())
+		if x.Nfsstat4(r.Uint32()) != x.NFS4_OK || r.Err() != nil {
+			return 0, 0, false
+		}
+		switch op {
+		case x.OP_SEQUENCE:
+			var sr x.SEQUENCE4resok
+			sr.Decode(&r)
+		case x.OP_PUTFH:
+		case x.OP_READ:
+			r.Bool() // eof
+			n = int(r.Uint32())
+			return r.Offset(), n, r.Err() == nil
+		default:
+			return 0, 0, false
+		}
+	}
+	return 0, 0, false
 }
 
 // WriteAt writes p (at most MaxWrite bytes) at off with the given
