@@ -27,6 +27,10 @@ func (s *Switch) Record(local, remote netip.AddrPort, proto string, inbound bool
 	}
 }
 
+// Idle reports that no capture runs, so that the server may send file
+// data without it passing through memory (sunrpc.IdleTap).
+func (s *Switch) Idle() bool { return s.w.Load() == nil }
+
 // Start begins a capture into the file at path.
 func (s *Switch) Start(path string, opts Options) (Status, error) {
 	s.mu.Lock()

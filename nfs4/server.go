@@ -577,7 +577,7 @@ func (c *compound) checkReplySize(w *xdr.Writer, start, opAt int, st nfs4xdr.Nfs
 	if !c.inSession {
 		return st
 	}
-	size := uint64(w.Len() - start)
+	size := uint64(w.Len() - start + c.call.Attached())
 	var over nfs4xdr.Nfsstat4
 	switch {
 	case c.limits.MaxResponseSize != 0 && size+rpcReplyHeader > uint64(c.limits.MaxResponseSize):
@@ -586,6 +586,9 @@ func (c *compound) checkReplySize(w *xdr.Writer, start, opAt int, st nfs4xdr.Nfs
 		over = nfs4xdr.NFS4ERR_REP_TOO_BIG_TO_CACHE
 	default:
 		return st
+	}
+	if c.call.AttachedAt() > opAt {
+		c.call.DetachFile() // it belonged to the result cut off here
 	}
 	w.Buf = w.Buf[:opAt]
 	w.Uint32(uint32(c.op))

@@ -214,6 +214,9 @@ func runHandler(ctx context.Context, req *request, log *slog.Logger, obs Observe
 	if obs != nil {
 		obs.Done(c, st, time.Since(start))
 	}
+	if st != Success {
+		c.releaseAttachment()
+	}
 	switch {
 	case st == Success:
 		return true

@@ -26,12 +26,24 @@
 //
 // Calls that pass go to the duplicate request cache if their procedure is
 // not idempotent (see Idempotency), then take an in-flight slot — per
-// connection and in total — and run on a goroutine of their own. When no
-// slot is free the reader stops reading: backpressure reaches the client
+// connection and in total — and run on a worker goroutine: an idle one if
+// there is one, else a new one. Workers are kept (up to a bound) so that
+// requests run on stacks already grown to what handlers need. When no slot
+// is free the reader stops reading: backpressure reaches the client
 // through TCP flow control, and no queue grows. Each reply is built in one
-// buffer behind a reserved record mark and written with a single Write
-// under the connection's write lock, so replies leave whole, in completion
-// order.
+// buffer behind a reserved record mark. Replies leave whole, in completion
+// order, under the connection's write lock; replies that complete while
+// another is being written are queued and sent together with one
+// writev(2) by that writer. A call keeps its in-flight slots until its
+// reply is written.
+//
+// A handler may attach a span of an open file to its reply
+// (Call.AttachFile): the reply record is then its bytes before the span,
+// the file's bytes, and its bytes after, under one record mark, and the
+// file's bytes go from the page cache to the socket with sendfile(2)
+// instead of being copied into the reply and out of it. NFS READ uses it
+// for large reads. Only TCP calls outside the duplicate request cache take
+// spans, and only while no Tap records (see IdleTap).
 //
 // A connection whose client closes its side has its handlers' context
 // cancelled; replies they still produce are written if the socket allows.
@@ -62,6 +74,17 @@
 // Client multiplexes concurrent calls over one TCP connection by xid, or
 // over a connected UDP socket, where it retransmits the identical message on
 // a doubling timeout. Non-success replies are *AcceptError or *RejectError.
+// Replies are read a fragment at a time into buffers sized from the
+// fragment header (the client trusts its server up to
+// ClientOptions.MaxRecordSize). CallWith adds three ways to move bulk data
+// without copying it: Tail sends a payload after the encoded arguments with
+// one writev(2) (NFS WRITE); Sink lets the reading goroutine put a reply's
+// data straight into the caller's buffer (NFS READ), once a Locate function
+// has found it in the first bytes of the results; Transient gives the
+// reply's buffer back to a pool once the results are decoded. The reader
+// sets read deadlines on the connection itself (to break off the data of a
+// call that gave up), so a Client's connection must not be given deadlines
+// by anyone else.
 //
 // # Calls in both directions
 //

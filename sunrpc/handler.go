@@ -98,6 +98,17 @@ type Tap interface {
 	Record(local, remote netip.AddrPort, proto string, inbound bool, data []byte)
 }
 
+// IdleTap is an optional interface of a Tap that records only some of
+// the time (a capture started and stopped by an administrator). While Idle
+// reports true the server may send file data attached to replies
+// (Call.AttachFile) straight from the file; a Tap without it, or one that
+// becomes busy while such a reply is on its way, is given the reply's
+// bytes read back from the file.
+type IdleTap interface {
+	Tap
+	Idle() bool
+}
+
 // Call is one RPC call as the server hands it to a Handler. See Handler for
 // its lifetime.
 type Call struct {
@@ -130,6 +141,9 @@ type Call struct {
 	Conn *Conn
 
 	gids [maxAuthSysGids]uint32
+
+	attachable bool       // AttachFile may be used (see CanAttach)
+	att        attachment // the span AttachFile placed in the reply
 }
 
 // Status is what a Handler returns: an accept status (RFC 5531 §9

@@ -25,8 +25,17 @@ type Conn struct {
 	ctx           context.Context
 	cancel        context.CancelFunc
 	slots         chan struct{} // semaphore of MaxInFlightPerConn
+	attach        bool          // replies may carry file spans (see Call.AttachFile)
 
-	wmu sync.Mutex // one reply written at a time, each in one Write
+	wmu sync.Mutex  // one record written at a time, each whole
+	vec net.Buffers // under wmu: the replies of one writev
+	wv  net.Buffers // under wmu: what writev consumes (see writeVec)
+
+	qmu     sync.Mutex // guards queue, spare and writing
+	queue   []*request // replies waiting for the writer (see queueReply)
+	spare   []*request // the previous batch's array, reused
+	writing bool       // a goroutine is writing queued replies
+	failed  atomic.Bool
 
 	// dlmu orders the reader's idle deadline against Shutdown's wake-up
 	// deadline so that the wake-up is never overwritten.
@@ -104,6 +113,7 @@ func (s *Server) startConn(nc net.Conn) {
 		local:  addrPort(nc.LocalAddr()),
 		remote: addrPort(nc.RemoteAddr()),
 		slots:  make(chan struct{}, s.opts.MaxInFlightPerConn),
+		attach: connSupportsAttach(nc),
 	}
 	c.back.init(s.opts.MaxCallsPerConn)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)
@@ -218,6 +228,10 @@ func (c *Conn) readLoop() readEnd {
 			}
 			continue
 		}
+		// A span attached to the reply is sent from the file when the
+		// reply is written: not possible when the DRC must keep the
+		// reply's bytes or a Tap must see them.
+		req.call.attachable = c.attach && !req.drc && tapIdle(s.opts.Tap)
 		if !s.acquire(c.slots) {
 			if req.drc {
 				s.drc.abort(req.key)
@@ -227,22 +241,133 @@ func (c *Conn) readLoop() readEnd {
 		}
 		c.inflight.Add(1)
 		c.running.Add(1)
-		go c.handle(req)
+		s.startWork(req)
 	}
 }
 
 func (c *Conn) handle(req *request) {
 	s := c.srv
 	if s.run(c.ctx, req) {
-		if err := c.send(req.w.Buf); err != nil {
-			c.nc.Close() // the reader sees the error and ends the connection
-		}
+		c.queueReply(req)
+	} else {
+		c.finish(req)
 	}
+	c.running.Done()
+}
+
+// finish frees a request whose reply is written (or not to be sent) and
+// gives back its in-flight slots. Slots are held until the reply is
+// written, so that a client that stops reading stops the reader too
+// instead of piling up replies in memory.
+func (c *Conn) finish(req *request) {
 	putRequest(req)
-	<-s.global
+	<-c.srv.global
 	<-c.slots
 	c.inflight.Add(-1)
-	c.running.Done()
+}
+
+// queueReply sends the reply of req and then finishes it. Replies that finish
+// while another goroutine of the connection is writing are queued, and that
+// writer sends them all with one writev(2): on loopback and fast networks
+// a write system call costs as much as a small request's whole work (40 %
+// of server CPU for 4 KiB reads at queue depth 16 when each reply had its
+// own), and several replies in one call cost little more than one. The
+// first goroutine to find no writer becomes it and writes until the queue
+// is empty; the others return at once.
+func (c *Conn) queueReply(req *request) {
+	c.qmu.Lock()
+	c.queue = append(c.queue, req)
+	if c.writing {
+		c.qmu.Unlock()
+		return
+	}
+	c.writing = true
+	for len(c.queue) > 0 {
+		batch := c.queue
+		c.queue = c.spare[:0]
+		c.qmu.Unlock()
+		if !c.failed.Load() {
+			if err := c.writeReplies(batch); err != nil {
+				c.failed.Store(true)
+				c.nc.Close() // the reader sees the error and ends the connection
+			}
+		}
+		for i, r := range batch {
+			c.finish(r)
+			batch[i] = nil
+		}
+		c.qmu.Lock()
+		c.spare = batch[:0]
+	}
+	c.writing = false
+	c.qmu.Unlock()
+}
+
+// writeReplies writes replies in order under the write lock, as few
+// system calls as the attached file spans allow.
+func (c *Conn) writeReplies(batch []*request) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	c.armWriteDeadline()
+	tap := c.srv.opts.Tap
+	vec := c.vec[:0]
+	defer func() {
+		clear(c.vec[:cap(c.vec)])
+		c.vec = vec[:0]
+	}()
+	for _, r := range batch {
+		b, a := r.w.Buf, &r.call.att
+		if a.active && (a.at > len(b) || a.at < r.start) {
+			// The handler cut its reply back past the span and did
+			// not detach it: a bug, but the reply without it is
+			// consistent.
+			r.call.releaseAttachment()
+		}
+		if !a.active {
+			setMark(b)
+			if tap != nil {
+				tap.Record(c.local, c.remote, "tcp", false, b[markLen:])
+			}
+			vec = append(vec, b)
+			continue
+		}
+		if err := c.writeVec(vec); err != nil {
+			return err
+		}
+		vec = vec[:0]
+		if !tapIdle(tap) {
+			c.tapAttached(tap, b, a)
+		}
+		if err := c.sendAttached(b, a); err != nil {
+			return err
+		}
+	}
+	return c.writeVec(vec)
+}
+
+// writeVec writes the records in vec with writev(2).
+func (c *Conn) writeVec(vec net.Buffers) error {
+	switch len(vec) {
+	case 0:
+		return nil
+	case 1:
+		_, err := c.nc.Write(vec[0])
+		return err
+	}
+	// WriteTo consumes the slice it is called on: give it a field, not
+	// vec, whose address would escape and cost an allocation per call.
+	c.wv = vec
+	_, err := c.wv.WriteTo(c.nc)
+	c.wv = nil
+	return err
+}
+
+// armWriteDeadline bounds the next write: a client that stops reading
+// must not hold in-flight slots, which other clients share, for ever.
+func (c *Conn) armWriteDeadline() {
+	if d := c.srv.opts.WriteTimeout; d > 0 {
+		c.nc.SetWriteDeadline(time.Now().Add(d))
+	}
 }
 
 // send writes one reply record; b starts with room for the record mark.
@@ -253,11 +378,7 @@ func (c *Conn) send(b []byte) error {
 	if t := c.srv.opts.Tap; t != nil {
 		t.Record(c.local, c.remote, "tcp", false, b[4:])
 	}
-	if d := c.srv.opts.WriteTimeout; d > 0 {
-		// A client that stops reading must not hold in-flight slots,
-		// which other clients share, for ever.
-		c.nc.SetWriteDeadline(time.Now().Add(d))
-	}
+	c.armWriteDeadline()
 	_, err := c.nc.Write(b)
 	return err
 }

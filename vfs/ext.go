@@ -136,3 +136,26 @@ type Xattrer interface {
 	// RemoveXattr removes name; ErrNoXattr if there is none.
 	RemoveXattr(ctx context.Context, c *Cred, h Handle, name string) error
 }
+
+// SpanReader is Read without the copy: it hands out an open descriptor
+// and a byte range instead of the bytes, so that a transport can send file
+// data straight from the page cache (sendfile(2)) for large READs. It
+// checks what Read checks (read permission, EACCES; directories EISDIR,
+// other non-regular files EINVAL).
+type SpanReader interface {
+	// ReadSpan returns the part of [off, off+count) that lies inside the
+	// file, as an open descriptor and range, and whether the range ends
+	// at the end of the file. The caller must call the Span's Release
+	// once it is done with the descriptor.
+	ReadSpan(ctx context.Context, c *Cred, h Handle, off uint64, count int) (Span, error)
+}
+
+// A Span is a byte range of an open file (see SpanReader).
+type Span struct {
+	FD  int   // readable with pread(2) until Release; -1 when Len is 0
+	Off int64 // where the range starts
+	Len int   // its length: 0 at or past the end of the file
+	EOF bool  // the range ends at the end of the file
+
+	Release func() // closes FD; nil when there is nothing to release
+}
