@@ -95,3 +95,46 @@ func BenchmarkAppend(b *testing.B) {
 		buf = c.Append(buf[:0], 3, h)
 	}
 }
+
+// appendCycle appends the wire handles of n distinct 20-byte backend
+// handles in turn, as repeated listings of an n-entry directory do.
+func appendCycle(b *testing.B, n int) {
+	c := newCodec(b, "0123456789abcdef0123456789abcdef")
+	hs := make([]vfs.Handle, n)
+	for i := range hs {
+		h := bytes.Repeat([]byte{1}, 20)
+		binary.BigEndian.PutUint32(h, uint32(i))
+		hs[i] = h
+	}
+	buf := make([]byte, 0, MaxSize)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		buf = c.Append(buf[:0], 3, hs[i%n])
+		i++
+	}
+}
+
+// BenchmarkAppendListing gives out the handles of a 20,000-entry
+// directory again and again (READDIRPLUS of the same directory).
+func BenchmarkAppendListing(b *testing.B) { appendCycle(b, 20000) }
+
+// BenchmarkAppendCold cycles through more distinct handles than any cache
+// holds, so every Append computes the MAC: the cost a cache adds to a miss.
+func BenchmarkAppendCold(b *testing.B) { appendCycle(b, 1<<18) }
+
+// BenchmarkAppendHotParallel appends a few handles from every P at once.
+func BenchmarkAppendHotParallel(b *testing.B) {
+	c := newCodec(b, "0123456789abcdef0123456789abcdef")
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		buf := make([]byte, 0, MaxSize)
+		h := vfs.Handle(bytes.Repeat([]byte{1}, 20))
+		i := 0
+		for pb.Next() {
+			h[0] = byte(i & 63)
+			buf = c.Append(buf[:0], 3, h)
+			i++
+		}
+	})
+}

@@ -42,19 +42,24 @@ type Codec struct {
 	// Codec with another key (a new state directory) has its own, so a
 	// handle made under an old key is refused as before.
 	seen *verified
+	// made holds handles Append made with this Codec's key, for Append;
+	// likewise its own.
+	made *issued
 }
 
 // New returns a Codec keyed with key (at least 16 bytes).
 func New(key []byte) (*Codec, error) {
-	return newSized(key, cacheSetBits)
+	return newSized(key, cacheSetBits, issuedSetBits)
 }
 
-func newSized(key []byte, setBits int) (*Codec, error) {
+// newSized is New with caches of 1<<setBits (Decode) and 1<<madeBits
+// (Append) sets.
+func newSized(key []byte, setBits, madeBits int) (*Codec, error) {
 	if len(key) < 16 {
 		return nil, fmt.Errorf("fhandle: key of %d bytes is too short", len(key))
 	}
 	k := append([]byte(nil), key...)
-	c := &Codec{seen: newVerified(setBits)}
+	c := &Codec{seen: newVerified(setBits), made: newIssued(madeBits)}
 	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, k)} }
 	return c, nil
 }
@@ -105,6 +110,9 @@ func (c *Codec) mac(dst, msg []byte) {
 }
 
 // Append appends the wire handle of backend handle h in export id to dst.
+//
+// A handle made recently is found by its bytes and its MAC copied rather
+// than computed again; the bytes appended are the same either way.
 func (c *Codec) Append(dst []byte, export uint32, h vfs.Handle) []byte {
 	if len(h) > vfs.MaxHandle {
 		panic(fmt.Sprintf("fhandle: backend handle of %d bytes exceeds vfs.MaxHandle", len(h)))
@@ -114,8 +122,13 @@ func (c *Codec) Append(dst []byte, export uint32, h vfs.Handle) []byte {
 	dst = binary.BigEndian.AppendUint32(dst, export)
 	dst = append(dst, h...)
 	var m [macSize]byte
+	if c.made.mac(dst[start:], &m) {
+		return append(dst, m[:]...)
+	}
 	c.mac(m[:], dst[start:])
-	return append(dst, m[:]...)
+	dst = append(dst, m[:]...)
+	c.made.add(dst[start:])
+	return dst
 }
 
 // Decode checks a wire handle and returns its export id and backend handle,

@@ -33,7 +33,9 @@
 // Resolved handles are kept in an LRU cache of O_PATH file descriptors
 // (Options.CacheSize); eviction only costs a new resolution. Listings do
 // not fill it (see ReadDir below); Lookup adds the file it opens, and a
-// Lookup of a name whose inode is cached needs only one statx.
+// Lookup of a name whose inode is cached needs only one statx. Kernel
+// handles themselves are also cached by file identity, without a
+// descriptor (see Attributes and directories).
 //
 // # Confinement
 //
@@ -129,6 +131,42 @@
 // see handleIno) is the one statx reported; otherwise, and on other
 // filesystems, the entry is opened and both come from the descriptor.
 //
+// Kernel handles of files seen before are cached, so that listing a
+// directory again costs one statx per entry instead of statx and
+// name_to_handle_at. The cache maps (inode number, birth time) to the
+// kernel handle; listings, lookups, creations and resolutions fill it
+// wherever the kernel gave a handle for a file whose statx is at hand (on
+// a descriptor, or by name when the handle encodes the inode statx
+// reported). A listing consults it when getdents reports an inode number
+// it holds: statx of the name must then report that inode with the cached
+// birth time, or the entry is named by the kernel as above. Lookup and
+// the creating operations use it for the descriptor they open, and
+// resolving a handle uses it to know the handle is the one we issue. The
+// pair names one file: a kernel handle names (inode, generation), and an
+// inode number that is freed and reused belongs to a new file with a new
+// birth time, so statx and the cached handle describe the same file, as
+// an index handle and its statx do. It holds 65,536 handles in 4.25 MiB
+// per FS, in sets of four under their own mutexes, and is used only in
+// kernel mode on the filesystems whose handle layouts handleIno reads
+// (ext4, xfs, btrfs, tmpfs) and only for files with a birth time;
+// elsewhere every entry costs what it did.
+//
+// Caveat: birth times can be coarse (ext4 takes them from the coarse
+// clock, which advances once a tick, every 1-10 ms), and ext4 gives a
+// freed inode number to the next file it creates. So a file
+// created, listed, deleted behind our back and replaced by a new file
+// with its inode number, all within the tick of the first one's creation,
+// is taken for the first: the listing gives the new file the old file's
+// handle. That handle is stale, never another file's: it names the old
+// inode number and generation, the new file has another generation (ext4,
+// xfs and tmpfs choose it at random or from a counter, btrfs from the
+// transaction), so open_by_handle_at refuses it, and the client gets
+// ESTALE and looks the name up again. The refusal drops the cached entry
+// (the handle tells its inode number), and our own Remove and Rename drop
+// the entry of a file whose last link they remove, so the mistake lasts
+// until the handle is first used, and never comes from removals made
+// through this FS.
+//
 // ReadDir cookies are the kernel's d_off values, and resuming seeks the
 // directory to the cookie. They are stable positions, valid across restarts,
 // on ext4 and xfs (hashes of the name; ext4 and xfs can in rare cases
@@ -140,8 +178,8 @@
 // # Concurrency
 //
 // All methods are safe for concurrent use; the kernel orders conflicting
-// operations. The handle cache and index have their own locks, held only
-// for map updates, never over a system call that may block on the disk
+// operations. The node cache, the kernel-handle cache and the index have
+// their own locks, held only for updates, never over a system call
 // (the index's bbolt writes happen on a background goroutine). One bbolt
 // file serves one export at a time: a second FS on the same directory and
 // StateDir fails in New after a second, while the first is open.

@@ -51,6 +51,7 @@ func parseKernel(h vfs.Handle) (unix.FileHandle, bool) {
 
 // kernelHandle encodes fd's kernel file handle.
 func (fs *FS) kernelHandle(fd int) (vfs.Handle, error) {
+	fs.handleCalls.Add(1)
 	h, _, err := nameToHandle(fd, "", unix.AT_EMPTY_PATH)
 	return h, err
 }
@@ -61,6 +62,7 @@ func (fs *FS) kernelHandle(fd int) (vfs.Handle, error) {
 // bytes as kernelHandle of a descriptor opened by that name: both encode
 // the file alone, not its parent (no AT_HANDLE_CONNECTABLE).
 func (fs *FS) kernelHandleAt(dirfd int, name string) (vfs.Handle, uint64, error) {
+	fs.handleCalls.Add(1)
 	return nameToHandle(dirfd, name, 0)
 }
 
@@ -171,19 +173,28 @@ func (fs *FS) resolveKernel(h vfs.Handle) (*node, error) {
 	if err != nil {
 		switch err {
 		case unix.ENOENT, unix.ESTALE, unix.EINVAL, unix.EOPNOTSUPP, unix.ENOTDIR:
+			fs.dropStaleHandle(h)
 			return nil, unix.ESTALE
 		}
+		return nil, err
+	}
+	var stx unix.Statx_t
+	if err := statx(fd, &stx); err != nil {
+		unix.Close(fd)
 		return nil, err
 	}
 	// The kernel ignores bytes past what its decoder needs, so several
 	// byte strings open the same file; only the one we issue is valid
 	// (handles must compare equal exactly when they name the same file).
-	canon, err := fs.kernelHandle(fd)
-	if err != nil || string(canon) != key {
-		unix.Close(fd)
-		return nil, unix.ESTALE
+	// The handle cached for the file's identity is the one we issued.
+	if !fs.isKnownHandle(&stx, h) {
+		canon, err := fs.kernelHandle(fd)
+		if err != nil || string(canon) != key {
+			unix.Close(fd)
+			return nil, unix.ESTALE
+		}
 	}
-	n, err := fs.newNode(fd, h)
+	n, err := fs.newNodeStat(fd, &stx, h)
 	if err != nil {
 		unix.Close(fd)
 		return nil, err
@@ -194,6 +205,9 @@ func (fs *FS) resolveKernel(h vfs.Handle) (*node, error) {
 		n.closeFDs()
 		return nil, unix.ESTALE
 	}
+	// A client holding handles (after a restart, say) teaches the cache
+	// what a listing would otherwise ask the kernel again.
+	fs.rememberHandle(n.ino, n.tag, h)
 	return fs.cache.add(n), nil
 }
 
@@ -215,9 +229,14 @@ func (fs *FS) newNodeStat(fd int, stx *unix.Statx_t, h vfs.Handle) (*node, error
 	n := &node{fd: fd, ioFD: -1, ino: stx.Ino, tag: tagOf(stx), typ: typeOf(stx.Mode)}
 	if h == nil {
 		if fs.kernel {
-			var err error
-			if h, err = fs.kernelHandle(fd); err != nil {
-				return nil, err
+			// fd pins the file stx describes: a handle cached for its
+			// identity is its handle (see handleCache).
+			if h = fs.knownHandle(stx); h == nil {
+				var err error
+				if h, err = fs.kernelHandle(fd); err != nil {
+					return nil, err
+				}
+				fs.rememberHandle(n.ino, n.tag, h)
 			}
 		} else {
 			h = indexHandle(n.ino, n.tag)

@@ -72,6 +72,10 @@ type FS struct {
 	cache *cache
 	seen  *seenSet // kernel mode: handles issued by listings
 	idx   *index   // nil in kernel mode
+	// handles caches kernel handles by file identity (see handleCacheOn).
+	handles *handleCache
+	// handleCalls counts name_to_handle_at calls, for tests of handles.
+	handleCalls atomic.Uint64
 
 	rescanLimit int
 	rescanMu    sync.Mutex // one scan at a time bounds the work a flood of stale handles causes
@@ -157,6 +161,8 @@ func New(dir string, opts Options) (*FS, error) {
 			fs.handleFS = sfs.Type
 			if ino, ok := fs.handleIno(h); !ok || ino != fs.root.ino {
 				fs.handleFS = 0
+			} else {
+				fs.handles = newHandleCache(handleSetBits)
 			}
 		}
 	}
@@ -294,6 +300,7 @@ func (fs *FS) attrOf(n *node) (vfs.Attr, error) {
 	}
 	if stx.Nlink == 0 {
 		fs.cache.evictIno(n.ino)
+		fs.dropHandles(n.ino)
 		return vfs.Attr{}, unix.ESTALE
 	}
 	return fs.toAttr(&stx), nil

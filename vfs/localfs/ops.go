@@ -521,6 +521,7 @@ func (fs *FS) forget(v victim, parent uint64, name string) {
 	}
 	if v.dir || v.nlink <= 1 {
 		fs.cache.evictIno(v.ino)
+		fs.dropHandles(v.ino)
 	}
 	if fs.idx != nil {
 		fs.idx.remove(v.ino, parent, name)

@@ -105,20 +105,37 @@ func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie u
 // inode it names: where handleIno can read it, it must be the inode statx
 // reports. (Should the file the handle names be deleted and its inode
 // number reused in between, the handle is stale and every use of it
-// fails.) Otherwise, or when they differ, the entry is opened, as Lookup
+// fails; cached for the new file, it is given out until its first use
+// drops it, see dropStaleHandle.) Otherwise, or when they differ, the entry is opened, as Lookup
 // does, so that one descriptor gives both.
+//
+// A file seen before needs no name_to_handle_at: when the handle cache
+// knows the inode number getdents gave, statx comes first, and if it
+// reports that inode with the birth time the handle was cached with, the
+// cached handle is the file's (see handleCache), and handle and
+// attributes agree as with index handles. Otherwise the entry goes the
+// way above (one statx more, for a file replaced since).
 func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 	var h vfs.Handle
-	if fs.kernel && fs.handleFS != 0 {
-		var mnt uint64
-		var err error
-		h, mnt, err = fs.kernelHandleAt(dirfd, e.Name)
-		if err != nil || (fs.rootMntKnown && mnt != fs.rootMnt) {
-			return // gone, or a mount point (perhaps of a filesystem without handles)
+	var stx unix.Statx_t
+	known := fs.plusKnown(dirfd, e, &stx, &h)
+	if known < 0 {
+		return // gone
+	}
+	if known == 0 {
+		if fs.kernel && fs.handleFS != 0 {
+			var mnt uint64
+			var err error
+			h, mnt, err = fs.kernelHandleAt(dirfd, e.Name)
+			if err != nil || (fs.rootMntKnown && mnt != fs.rootMnt) {
+				return // gone, or a mount point (perhaps of a filesystem without handles)
+			}
+		}
+		if statxAt(dirfd, e.Name, 0, &stx) != nil {
+			return
 		}
 	}
-	var stx unix.Statx_t
-	if statxAt(dirfd, e.Name, 0, &stx) != nil || !fs.inside(&stx) || stx.Nlink == 0 {
+	if !fs.inside(&stx) || stx.Nlink == 0 {
 		return
 	}
 	switch {
@@ -127,9 +144,12 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 	case !fs.kernel:
 		h = indexHandle(stx.Ino, tagOf(&stx))
 	default:
-		if ino, ok := fs.handleIno(h); !ok || ino != stx.Ino {
-			fs.plusEntryOpen(dirfd, d, e)
-			return
+		if known == 0 {
+			if ino, ok := fs.handleIno(h); !ok || ino != stx.Ino {
+				fs.plusEntryOpen(dirfd, d, e)
+				return
+			}
+			fs.rememberHandle(stx.Ino, tagOf(&stx), h)
 		}
 		fs.seen.add(h)
 	}
@@ -137,6 +157,27 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 	e.Handle = h
 	e.Attr = fs.toAttr(&stx)
 	e.FileID = stx.Ino
+}
+
+// plusKnown tries the handle cache for e: 1 when *h is the cached handle
+// of the file *stx now describes, 0 when the entry must be named by the
+// kernel, -1 when it is gone.
+func (fs *FS) plusKnown(dirfd int, e *vfs.DirEntry, stx *unix.Statx_t, h *vfs.Handle) int {
+	if !fs.handleCacheOn() {
+		return 0
+	}
+	cached, btime, ok := fs.handles.lookup(e.FileID)
+	if !ok {
+		return 0
+	}
+	if statxAt(dirfd, e.Name, 0, stx) != nil {
+		return -1
+	}
+	if stx.Ino != e.FileID || stx.Mask&unix.STATX_BTIME == 0 || tagOf(stx) != btime {
+		return 0
+	}
+	*h = cached
+	return 1
 }
 
 // plusEntryOpen fills e as plusEntry does, from one descriptor of the
@@ -153,8 +194,11 @@ func (fs *FS) plusEntryOpen(dirfd int, d *node, e *vfs.DirEntry) {
 	}
 	h := fs.rootHandle
 	if stx.Ino != fs.root.ino {
-		if h, err = fs.kernelHandle(fd); err != nil {
-			return
+		if h = fs.knownHandle(&stx); h == nil {
+			if h, err = fs.kernelHandle(fd); err != nil {
+				return
+			}
+			fs.rememberHandle(stx.Ino, tagOf(&stx), h)
 		}
 		fs.seen.add(h)
 	}

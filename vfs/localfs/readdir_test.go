@@ -330,17 +330,7 @@ func TestListingWithoutSearch(t *testing.T) {
 // files' on the filesystems the tests run on (the temporary directory's,
 // and tmpfs).
 func TestHandleIno(t *testing.T) {
-	needRoot(t)
-	dirs := map[string]string{"tempdir": t.TempDir()}
-	var st unix.Statfs_t
-	if unix.Statfs("/dev/shm", &st) == nil && st.Type == unix.TMPFS_MAGIC {
-		d, err := os.MkdirTemp("/dev/shm", "localfs-test-")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { os.RemoveAll(d) })
-		dirs["tmpfs"] = d
-	}
+	dirs := handleFSDirs(t)
 	for name, dir := range dirs {
 		t.Run(name, func(t *testing.T) {
 			if err := os.Mkdir(filepath.Join(dir, "d"), 0o755); err != nil {
