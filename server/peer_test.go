@@ -3,9 +3,11 @@ package server_test
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -16,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gonfs/gonfs/client"
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/server"
+	"github.com/gonfs/gonfs/sunrpc"
 	"github.com/gonfs/gonfs/vfs"
 	"github.com/gonfs/gonfs/vfs/memfs"
 )
@@ -46,6 +50,12 @@ type testServer struct {
 // the default export squashes root, and peer tools run as root here.
 func startServer(t *testing.T, mem bool) *testServer {
 	t.Helper()
+	return startServerMode(t, mem, sunrpc.SendfileRemote)
+}
+
+// startServerMode is startServer with a choice of sendfile mode.
+func startServerMode(t *testing.T, mem bool, sendfile sunrpc.SendfileMode) *testServer {
+	t.Helper()
 	dir := t.TempDir()
 	if err := os.Chmod(dir, 0o777); err != nil {
 		t.Fatal(err)
@@ -56,6 +66,7 @@ func startServer(t *testing.T, mem bool) *testServer {
 		Listen:   "127.0.0.1:0",
 		StateDir: t.TempDir(),
 		Portmap:  "off",
+		Sendfile: sendfile,
 	}
 	if mem {
 		fs := memfs.New(memfs.Options{RootMode: 0o777})
@@ -242,14 +253,59 @@ func libnfsRoundTrip(t *testing.T, ts *testServer, size int) {
 func TestLibnfsRoundTrip(t *testing.T) {
 	needTools(t, "nfs-cp", "nfs-ls", "nfs-cat")
 	for _, tc := range []struct {
-		name string
-		mem  bool
+		name     string
+		mem      bool
+		sendfile sunrpc.SendfileMode
 	}{
-		{"localfs", false},
-		{"memfs", true},
+		{"localfs", false, sunrpc.SendfileRemote},
+		// Loopback clients normally get copied READ data; this sends
+		// it from the file (sunrpc.Call.AttachFile) as remote clients
+		// get it.
+		{"localfs-sendfile", false, sunrpc.SendfileAlways},
+		{"memfs", true, sunrpc.SendfileRemote},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			libnfsRoundTrip(t, startServer(t, tc.mem), bigFileSize)
+			libnfsRoundTrip(t, startServerMode(t, tc.mem, tc.sendfile), bigFileSize)
+		})
+	}
+}
+
+// TestSendfileReads: files read through the server with READ data sent
+// straight from the file (as clients off loopback get it) arrive whole
+// over NFSv3, 4.1 and 4.2, at sizes around the span threshold and the
+// XDR padding, and at offsets inside the file (fs.File reads in
+// rsize-sized READs, up to 1 MiB).
+func TestSendfileReads(t *testing.T) {
+	ts := startServerMode(t, false, sunrpc.SendfileAlways)
+	dir := ts.srv.Namespace().Exports()[0].Config.Dir
+	sizes := []int{1, 32<<10 - 1, 32 << 10, 32<<10 + 3, 1<<20 + 1, 3<<20 + 2}
+	want := make(map[string][]byte)
+	for _, n := range sizes {
+		b := make([]byte, n)
+		crand.Read(b)
+		name := fmt.Sprintf("f%d", n)
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want[name] = b
+	}
+	for _, v := range []string{"3", "4.1", "4.2"} {
+		t.Run("v"+v, func(t *testing.T) {
+			ctx := context.Background()
+			c, err := client.Dial(ctx, fmt.Sprintf("nfs://%s/?version=%s", ts.addr, v), client.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			for name, b := range want {
+				got, err := fs.ReadFile(c, name)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if !bytes.Equal(got, b) {
+					t.Fatalf("%s: read %d bytes that differ from the %d written", name, len(got), len(b))
+				}
+			}
 		})
 	}
 }

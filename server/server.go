@@ -102,6 +102,10 @@ type Options struct {
 	// ExportsFile is the exports(5) file Exports was read from, if any:
 	// the admin "reload" command reads it again.
 	ExportsFile string
+	// Sendfile says which TCP connections get large READ data sent
+	// straight from the file with sendfile(2) (default: clients not on
+	// loopback; see sunrpc.SendfileMode).
+	Sendfile sunrpc.SendfileMode
 }
 
 // DefaultStateDir is $XDG_STATE_HOME/gonfs, or ~/.local/state/gonfs.
@@ -206,7 +210,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.rpc = sunrpc.NewServer(sunrpc.Options{Logger: s.log.With("sub", "rpc"), Clock: opts.Now,
-		Observer: s.observer(opts.Stats), Tap: &s.adm.capture})
+		Observer: s.observer(opts.Stats), Tap: &s.adm.capture, Sendfile: opts.Sendfile})
 	if err := s.registerMore(); err != nil {
 		s.closeAll()
 		return nil, err

@@ -142,6 +142,9 @@ func spanFixture(t *testing.T, opts Options) (*testServer, *spanHandler, []byte)
 	if tap, ok := opts.Tap.(*switchTap); ok {
 		h.tap = tap
 	}
+	if opts.Sendfile == SendfileRemote {
+		opts.Sendfile = SendfileAlways // the test is on loopback
+	}
 	ts := startServer(t, opts, func(s *Server) { s.Register(spanProg, 1, h) })
 	return ts, h, data[5:]
 }
@@ -286,6 +289,28 @@ func TestCanAttach(t *testing.T) {
 		{"tcp with a tap", "tcp", &recordingTap{}, false},
 		{"tcp with an idle tap", "tcp", idleSwitch(true), true},
 		{"tcp with a busy tap", "tcp", idleSwitch(false), false},
+	}
+	modes := []struct {
+		name string
+		mode SendfileMode
+		want bool
+	}{
+		{"remote only, from loopback", SendfileRemote, false},
+		{"never", SendfileNever, false},
+	}
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			h := &spanHandler{}
+			ts := startServer(t, Options{Sendfile: m.mode}, func(s *Server) { s.Register(spanProg, 1, h) })
+			c := dialT(t, "tcp", ts.tcp, ClientOptions{})
+			var got xdrBool
+			if err := callSpan(c, spanCan, &got); err != nil {
+				t.Fatal(err)
+			}
+			if bool(got) != m.want {
+				t.Fatalf("CanAttach = %v, want %v", got, m.want)
+			}
+		})
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

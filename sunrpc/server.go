@@ -58,6 +58,41 @@ type Options struct {
 	// Tap, if set, sees every record the server reads and writes (see
 	// Tap). Nil costs nothing.
 	Tap Tap
+	// Sendfile says which TCP connections send file spans attached to
+	// replies (Call.AttachFile) with sendfile(2) (default SendfileRemote).
+	Sendfile SendfileMode
+}
+
+// SendfileMode says which connections take file spans (see
+// Options.Sendfile). Where they do not, Call.CanAttach is false and
+// handlers copy file data into their replies.
+type SendfileMode int
+
+const (
+	// SendfileRemote sends spans on connections whose client is not on
+	// a loopback address. A span saves the server both copies of the
+	// data (pread into a buffer, write out of it) and lets a network
+	// card take the pages as they are; over loopback, though, the
+	// client must copy the data out of page-sized fragments instead of
+	// the large buffers write(2) fills, and measured 1 MiB READs over
+	// loopback were 10-30 % slower with spans (gonfs bench seqread,
+	// docs/performance.md).
+	SendfileRemote SendfileMode = iota
+	// SendfileAlways sends spans on every TCP connection.
+	SendfileAlways
+	// SendfileNever never sends spans.
+	SendfileNever
+)
+
+// sendfileFor reports whether a connection from remote takes spans.
+func (m SendfileMode) sendfileFor(remote netip.AddrPort) bool {
+	switch m {
+	case SendfileAlways:
+		return true
+	case SendfileRemote:
+		return !remote.Addr().IsLoopback()
+	}
+	return false
 }
 
 // Server dispatches ONC RPC calls to registered Handlers over TCP and UDP.

@@ -113,7 +113,7 @@ func (s *Server) startConn(nc net.Conn) {
 		local:  addrPort(nc.LocalAddr()),
 		remote: addrPort(nc.RemoteAddr()),
 		slots:  make(chan struct{}, s.opts.MaxInFlightPerConn),
-		attach: connSupportsAttach(nc),
+		attach: connSupportsAttach(nc) && s.opts.Sendfile.sendfileFor(addrPort(nc.RemoteAddr())),
 	}
 	c.back.init(s.opts.MaxCallsPerConn)
 	c.ctx, c.cancel = context.WithCancel(s.ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/gonfs/gonfs/exports"
 	"github.com/gonfs/gonfs/metrics"
 	"github.com/gonfs/gonfs/server"
+	"github.com/gonfs/gonfs/sunrpc"
 )
 
 func serveCmd() *cobra.Command {
@@ -28,6 +29,7 @@ func serveCmd() *cobra.Command {
 	var metricsAddr string // --metrics
 	var keyByAddr bool     // --client-key-by-address
 	var cpuProfile string  // --cpuprofile
+	var sendfile string    // --sendfile
 	cmd := &cobra.Command{
 		Use:   "serve [flags] [DIR]",
 		Short: "Serve DIR (or the exports of --exports) over NFS",
@@ -68,9 +70,15 @@ With --exports FILE, the exports(5) file is served instead.`,
 			default:
 				return fmt.Errorf("nothing to serve: give DIR or --exports FILE")
 			}
+			sendfileMode, ok := map[string]sunrpc.SendfileMode{
+				"remote": sunrpc.SendfileRemote, "always": sunrpc.SendfileAlways, "never": sunrpc.SendfileNever,
+			}[sendfile]
+			if !ok {
+				return fmt.Errorf("--sendfile: %q: want remote, always or never", sendfile)
+			}
 			srv, err := server.New(server.Options{
 				Exports: table, ExportsFile: exportsFile, Listen: listen, StateDir: stateDir, Portmap: portmap,
-				Logger: log, GracePeriod: grace, Lease: lease, NoDelegations: noDeleg, NSMName: nsmName,
+				Logger: log, GracePeriod: grace, Lease: lease, NoDelegations: noDeleg, NSMName: nsmName, Sendfile: sendfileMode,
 				ClientKeyByAddress: keyByAddr,
 			})
 			if err != nil {
@@ -119,6 +127,7 @@ With --exports FILE, the exports(5) file is served instead.`,
 	f.DurationVar(&grace, "grace", 90*time.Second, "lock grace period after a restart")
 	f.DurationVar(&lease, "lease", 90*time.Second, "NFSv4 lease time")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the server's whole run to this file")
+	f.StringVar(&sendfile, "sendfile", "remote", `send large READ data straight from the file with sendfile(2): "remote" (clients not on loopback, where it measured slower), "always" or "never"`)
 	f.BoolVar(&noDeleg, "no-delegations", false, "grant no NFSv4 delegations (exports can also say nodelegations)")
 	f.BoolVar(&keyByAddr, "client-key-by-address", false, "treat NFSv4 clients that send one owner string from different addresses "+
 		"as different clients (against RFC 8881; for AUTH_SYS networks whose clients share hostnames; breaks reclaim for clients "+
