@@ -79,13 +79,6 @@ stop() {
 }
 
 mkdir -p "$W/gonfs" "$W/ganesha" "$W/local"
-# Touch the memory the workloads will use once before any is timed. On a virtual machine the
-# first write to guest memory the host has not yet backed costs several times a later one (a
-# 1 GiB seqwrite took 3 s of kernel time instead of 0.7 s), and which server met it first would
-# decide a ratio.
-say "warming the tmpfs (WARM=${WARM:-6G})"
-dd if=/dev/zero of="$W/warm" bs=1M count=$(( $(numfmt --from=iec "${WARM:-6G}") >> 20 )) status=none
-rm -f "$W/warm"
 chown 1000:1000 "$W/gonfs" "$W/ganesha"
 ID='uid=1000&gid=1000'
 
