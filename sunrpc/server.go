@@ -191,7 +191,28 @@ type request struct {
 
 var requestPool = sync.Pool{New: func() any { return new(request) }}
 
-func getRequest() *request { return requestPool.Get().(*request) }
+// bigRequests keeps requests whose buffers grew past bigBuf (1 MiB READ
+// replies and WRITE records). A sync.Pool is emptied by every garbage
+// collection, and a server moving 1 MiB per request collects often, so
+// without this each large READ or WRITE allocated, zeroed and (for a
+// record read in growing steps) copied its buffers afresh. Its capacity
+// bounds what it holds: at most bigRequestsKept requests with two buffers
+// of up to maxPooledBuf each.
+var bigRequests = make(chan *request, bigRequestsKept)
+
+const (
+	bigBuf          = 64 << 10
+	bigRequestsKept = 16
+)
+
+func getRequest() *request {
+	select {
+	case r := <-bigRequests:
+		return r
+	default:
+		return requestPool.Get().(*request)
+	}
+}
 
 // maxPooledBuf keeps a burst of large records from pinning their buffers.
 const maxPooledBuf = DefaultMaxRecordSize
@@ -206,6 +227,13 @@ func putRequest(r *request) {
 		buf = nil
 	}
 	*r = request{rec: rec, w: xdr.Writer{Buf: buf}}
+	if cap(rec) > bigBuf || cap(buf) > bigBuf {
+		select {
+		case bigRequests <- r:
+			return
+		default:
+		}
+	}
 	requestPool.Put(r)
 }
 
