@@ -153,9 +153,15 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 		}
 		fs.seen.add(h)
 	}
+	fs.fillEntry(d, e, h, &stx)
+}
+
+// fillEntry gives e the handle h and the attributes stx of the file it
+// names in directory d, and tells the index where that file is.
+func (fs *FS) fillEntry(d *node, e *vfs.DirEntry, h vfs.Handle, stx *unix.Statx_t) {
 	fs.learn(stx.Ino, d, e.Name)
 	e.Handle = h
-	e.Attr = fs.toAttr(&stx)
+	e.Attr = fs.toAttr(stx)
 	e.FileID = stx.Ino
 }
 
@@ -202,8 +208,5 @@ func (fs *FS) plusEntryOpen(dirfd int, d *node, e *vfs.DirEntry) {
 		}
 		fs.seen.add(h)
 	}
-	fs.learn(stx.Ino, d, e.Name)
-	e.Handle = h
-	e.Attr = fs.toAttr(&stx)
-	e.FileID = stx.Ino
+	fs.fillEntry(d, e, h, &stx)
 }
