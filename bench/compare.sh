@@ -11,6 +11,7 @@
 set -euo pipefail
 
 SIZE=${SIZE:-1G}            # test file of the I/O workloads, and nfs-cp's file
+READ_PASSES=${READ_PASSES:-4}  # seqread reads the file this many times (a longer window than one pass)
 DURATION=${DURATION:-5s}    # bound of each workload
 CONNS=${CONNS:-2}           # connections x depth = queue depth
 DEPTH=${DEPTH:-8}
@@ -108,7 +109,7 @@ bench() { # bench SERVER VERSION WORKLOAD PID [extra args]
   shift 4
   say "$s NFSv$v $w"
   "$G" bench "$(url "$s" "$v")" --workload "$w" --conns "$CONNS" --depth "$DEPTH" --size "$SIZE" --duration "$DURATION" \
-    --files "$FILES" --entries "$ENTRIES" --server-pid "$pid" --json "$@" >"$OUT/json/$s-v$v-$w.json" 2>>"$OUT/bench.log" ||
+    --files "$FILES" --entries "$ENTRIES" --read-passes "$READ_PASSES" --server-pid "$pid" --json "$@" >"$OUT/json/$s-v$v-$w.json" 2>>"$OUT/bench.log" ||
     say "  failed: see $OUT/bench.log"
 }
 

@@ -60,6 +60,10 @@ type Config struct {
 	// MaxOps bounds the operations of randread, randwrite, getattr and
 	// each meta phase.
 	MaxOps int64
+	// ReadPasses is how many times seqread reads the test file, start to
+	// end (default 1): at a few GB/s one pass of a 1 GiB file lasts a
+	// third of a second, too short a window for a steady figure.
+	ReadPasses int
 	// Files is the number of files meta creates (then stats and removes).
 	Files int
 	// ListEntries is the size of lsl's directory.
@@ -194,6 +198,7 @@ func withDefaults(c Config) Config {
 	if c.MaxOps <= 0 {
 		c.MaxOps = d.MaxOps
 	}
+	c.ReadPasses = max(c.ReadPasses, 1)
 	return c
 }
 
@@ -450,7 +455,9 @@ func (r *runner) prepare(ctx context.Context) error {
 }
 
 // seq is seqwrite and seqread: 1 MiB operations at increasing offsets,
-// handed out to the workers in turn, until Size bytes or the deadline.
+// handed out to the workers in turn, until Size bytes (seqread: Size x
+// ReadPasses, starting over at the beginning of the file after each
+// pass) or the deadline.
 // seqwrite starts from a removed file, so that it allocates as a new
 // file's writes do, and ends with a COMMIT, inside the timing.
 func (r *runner) seq(ctx context.Context, write bool) ([]Result, error) {
@@ -469,6 +476,10 @@ func (r *runner) seq(ctx context.Context, write bool) ([]Result, error) {
 	}
 	defer closeFiles(ctx, fs)
 	var next atomic.Int64
+	limit := r.cfg.Size
+	if !write {
+		limit *= int64(r.cfg.ReadPasses)
+	}
 	wbuf := pattern(seqBlock)
 	bufs := make([][]byte, r.cfg.Conns*r.cfg.Depth)
 	p := phase{name: name,
@@ -480,14 +491,14 @@ func (r *runner) seq(ctx context.Context, write bool) ([]Result, error) {
 		},
 		op: func(ctx context.Context, w *worker) (int, bool, error) {
 			off := next.Add(seqBlock) - seqBlock
-			if off >= r.cfg.Size {
+			if off >= limit {
 				return 0, true, nil
 			}
 			f := fs[w.conn]
 			if write {
 				return seqBlock, false, f.write(ctx, wbuf, uint64(off))
 			}
-			n, err := f.read(ctx, bufs[w.id], uint64(off))
+			n, err := f.read(ctx, bufs[w.id], uint64(off%r.cfg.Size))
 			return n, false, err
 		},
 	}

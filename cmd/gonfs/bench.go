@@ -73,6 +73,7 @@ Targets must be loopback addresses unless --allow-remote.`,
 	f.IntVar(&cfg.Depth, "depth", d.Depth, "requests outstanding per connection")
 	f.StringVar(&size, "size", bench.FormatSize(d.Size), "test file size, and the bytes a sequential workload moves at most")
 	f.DurationVar(&cfg.Duration, "duration", d.Duration, "time bound of each workload")
+	f.IntVar(&cfg.ReadPasses, "read-passes", 1, "times seqread reads the test file, start to end")
 	f.Int64Var(&cfg.MaxOps, "max-ops", d.MaxOps, "operation bound of randread, randwrite, getattr and each meta phase")
 	f.IntVar(&cfg.Files, "files", d.Files, "files meta creates, stats and removes")
 	f.IntVar(&cfg.ListEntries, "entries", d.ListEntries, "entries of the lsl directory")
