@@ -43,6 +43,7 @@ func (c *Client) send(s *session, slot uint32, sink *sunrpc.Sink, ops []x.NfsArg
 		o.Tail, w.Data = w.Data, nil
 		*last = x.NfsArgop4{Argop: x.OP_WRITE, Opwrite: &w}
 	}
+	wait := 50 * time.Millisecond
 	for {
 		rpc, gen, err := c.conn()
 		if err != nil {
@@ -71,6 +72,23 @@ func (c *Client) send(s *session, slot uint32, sink *sunrpc.Sink, ops []x.NfsArg
 		}
 		switch res.Resarray[0].Opsequence.SrStatus {
 		case x.NFS4_OK:
+			s.seq[slot]++
+			s.release(slot)
+		case x.NFS4ERR_DELAY:
+			// RFC 8881 §15.1.1.3: a SEQUENCE refused with DELAY is
+			// sent again in full with the same slot and sequence ID.
+			// It must be: after a lost reply this is the server
+			// saying the original still runs (§2.10.6.2), so the
+			// sequence ID is taken; sent on another slot the
+			// request would run twice, and the next request on this
+			// slot would get the original's cached reply (a false
+			// retry, §2.10.6.1.3.1).
+			time.Sleep(wait)
+			wait = min(2*wait, 2*time.Second)
+			continue
+		case x.NFS4ERR_RETRY_UNCACHED_REP:
+			// The server ran this sequence ID but kept no reply
+			// (§2.10.6.1.3): the ID is used up either way.
 			s.seq[slot]++
 			s.release(slot)
 		case x.NFS4ERR_BADSESSION, x.NFS4ERR_DEADSESSION:
