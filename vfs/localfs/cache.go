@@ -29,7 +29,10 @@ type node struct {
 
 	// ioFD is the read/write descriptor of a regular file, opened on first
 	// I/O. I/O holds ioMu for reading; replacing ioFD holds it for writing.
-	ioMu       sync.RWMutex
+	ioMu sync.RWMutex
+	// writeMu lets one pwrite of the file into the kernel at a time
+	// (see Write).
+	writeMu    sync.Mutex
 	ioFD       int
 	ioWritable bool
 
