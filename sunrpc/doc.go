@@ -56,8 +56,8 @@
 //
 // # Duplicate request cache
 //
-// Keyed by client address (not port), xid, program, version, procedure and
-// a CRC-32C of the arguments. A retransmission of a completed call gets the
+// Keyed by client address (not port), xid, program, version, procedure, the
+// length of the arguments and a CRC-32C of their first 256 bytes. A retransmission of a completed call gets the
 // cached reply; one of a call still running is dropped. Bounded by entries
 // and bytes (LRU) and by age measured with Options.Clock.
 //

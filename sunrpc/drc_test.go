@@ -147,6 +147,16 @@ func TestDRCOverTCP(t *testing.T) {
 		if n := ts.h.counts[procCountOnce].Load(); n != 2 {
 			t.Fatalf("call with new arguments ran %d times in total, want 2", n)
 		}
+		// The key sums only the first drcSumLen bytes of the arguments;
+		// the length tells two calls apart that share them.
+		long := make([]byte, 2*drcSumLen)
+		rc.write(frame(encodeCall(101, 2, testProg, testLow, procCountOnce, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, long)))
+		rc.reply()
+		rc.write(frame(encodeCall(101, 2, testProg, testLow, procCountOnce, rpcxdr.OpaqueAuth{}, rpcxdr.OpaqueAuth{}, long[:len(long)-4])))
+		rc.reply()
+		if n := ts.h.counts[procCountOnce].Load(); n != 4 {
+			t.Fatalf("calls that differ only in length past the summed bytes ran %d times in total, want 4", n)
+		}
 	})
 
 	t.Run("idempotent runs again", func(t *testing.T) {

@@ -277,7 +277,7 @@ func (s *Server) admit(req *request, in *interner) verdict {
 	req.key = drcKey{
 		addr: c.Remote.Addr(),
 		xid:  c.XID, prog: c.Prog, vers: c.Vers, proc: c.Proc,
-		argsum: crc32.Checksum(c.Args, crcTable),
+		argsum: argSum(c.Args), argLen: len(c.Args),
 	}
 	switch st, reply := s.drc.begin(req.key); st {
 	case drcInProgress:
