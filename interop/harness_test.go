@@ -541,6 +541,31 @@ func checkWire(t *testing.T, s *server, dir string) *wire {
 	return w
 }
 
+// excuseClientBytes drops from unmatched the data tshark could not frame
+// in frames the kernel client sent to the server (port), and logs them.
+// Those bytes are the Linux client's, not the server's: tshark reassembles
+// each direction of a connection on its own, and it once lost track of a
+// 1 MiB WRITE record whose mark the client split across segments (286
+// frames of a 62,832-frame capture; every call still had its reply). A
+// server reply that such a loss hides from tshark still shows up as a
+// reply to no captured call, which is not excused.
+func excuseClientBytes(t *testing.T, unmatched []wirecheck.Problem, port int) []wirecheck.Problem {
+	t.Helper()
+	var keep []wirecheck.Problem
+	excused := 0
+	for _, p := range unmatched {
+		if p.DstPort == port && strings.HasPrefix(p.Detail, "RPC data tshark cannot dissect") {
+			excused++
+			continue
+		}
+		keep = append(keep, p)
+	}
+	if excused > 0 {
+		t.Logf("wire check: %d frames of client data tshark could not frame (not the server's bytes; not counted)", excused)
+	}
+	return keep
+}
+
 // wire is a capture started by checkWire.
 type wire struct {
 	c    *wirecheck.Capture
@@ -562,6 +587,7 @@ func (w *wire) finish(t *testing.T) string {
 		return w.c.Path()
 	}
 	t.Logf("wire check: %d frames, %d calls, %d replies", rep.Frames, rep.Calls, rep.Replies)
+	rep.Unmatched = excuseClientBytes(t, rep.Unmatched, w.port)
 	if !rep.OK() {
 		t.Errorf("wire check found problems (capture kept in %s):\n%s", w.c.Path(), rep)
 	}

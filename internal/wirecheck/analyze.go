@@ -49,6 +49,10 @@ type Problem struct {
 	Frame  int    // frame number in the capture, from 1
 	XID    uint32 // the RPC xid, when the problem is about one message
 	Detail string
+	// DstPort is the port the frame was sent to, for data tshark could
+	// not frame (0 otherwise): with the server's port it tells the
+	// client's bytes from the server's.
+	DstPort int
 }
 
 func (p Problem) String() string {
@@ -115,6 +119,8 @@ var fields = []string{
 	"rpc.program",
 	"rpc.programversion",
 	"rpc.procedure",
+	"tcp.dstport",
+	"udp.dstport",
 }
 
 // The columns of fields that parseFields reads by position.
@@ -131,6 +137,8 @@ const (
 	colProgram
 	colVersion
 	colProcedure
+	colTCPDst
+	colUDPDst
 )
 
 // aggregator separates the occurrences of one field: a control character
@@ -263,7 +271,8 @@ func parseFields(r io.Reader, rep *Report) error {
 			// On a port decoded as RPC, bytes the dissector cannot
 			// frame as a message: a reply whose call it never saw, a
 			// call of a program it does not know, or garbage.
-			rep.Unmatched = append(rep.Unmatched, Problem{Frame: frame,
+			dst, _ := strconv.Atoi(col[colTCPDst] + col[colUDPDst])
+			rep.Unmatched = append(rep.Unmatched, Problem{Frame: frame, DstPort: dst,
 				Detail: "RPC data tshark cannot dissect on " + stream + ": " + abbrev(col[colContinuation])})
 		}
 		msgs := split(col[colMessage])

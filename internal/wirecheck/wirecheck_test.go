@@ -24,14 +24,14 @@ func line(frame, tcp, udp string, xids, types []string, malformed string, sevs, 
 // contLine is line with rpc.continuation_data.
 func contLine(frame, tcp, udp string, xids, types []string, malformed string, sevs, msgs []string, cont string) string {
 	j := func(s []string) string { return strings.Join(s, aggregator) }
-	return strings.Join([]string{frame, tcp, udp, j(xids), j(types), malformed, j(sevs), j(msgs), cont, "", "", ""}, "\t")
+	return strings.Join([]string{frame, tcp, udp, j(xids), j(types), malformed, j(sevs), j(msgs), cont, "", "", "", "2049", ""}, "\t")
 }
 
 // procLine is a line of RPC messages on TCP stream 0 with the programs,
 // versions and procedures Wireshark gives them.
 func procLine(frame string, xids, types, progs, vers, procs []string) string {
 	j := func(s []string) string { return strings.Join(s, aggregator) }
-	return strings.Join([]string{frame, "0", "", j(xids), j(types), "", "", "", "", j(progs), j(vers), j(procs)}, "\t")
+	return strings.Join([]string{frame, "0", "", j(xids), j(types), "", "", "", "", j(progs), j(vers), j(procs), "", ""}, "\t")
 }
 
 func TestParseFields(t *testing.T) {
@@ -147,6 +147,11 @@ func TestParseFields(t *testing.T) {
 			}
 			if got := frames(rep.Unmatched); !eq(got, tt.unmatched) {
 				t.Errorf("unmatched frames %v, want %v", got, tt.unmatched)
+			}
+			for _, p := range rep.Unmatched {
+				if strings.Contains(p.Detail, "cannot dissect") && p.DstPort != 2049 {
+					t.Errorf("undissected frame %d: DstPort %d, want the 2049 of its line", p.Frame, p.DstPort)
+				}
 			}
 			if got := frames(rep.Malformed); !eq(got, tt.malformed) {
 				t.Errorf("malformed frames %v, want %v", got, tt.malformed)
