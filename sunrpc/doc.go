@@ -31,11 +31,9 @@
 // requests run on stacks already grown to what handlers need. When no slot
 // is free the reader stops reading: backpressure reaches the client
 // through TCP flow control, and no queue grows. Each reply is built in one
-// buffer behind a reserved record mark. Replies leave whole, in completion
-// order, under the connection's write lock; replies that complete while
-// another is being written are queued and sent together with one
-// writev(2) by that writer. A call keeps its in-flight slots until its
-// reply is written.
+// buffer behind a reserved record mark and written with a single Write
+// under the connection's write lock, so replies leave whole, in completion
+// order. A call keeps its in-flight slots until its reply is written.
 //
 // A handler may attach a span of an open file to its reply
 // (Call.AttachFile): the reply record is then its bytes before the span,

@@ -27,15 +27,7 @@ type Conn struct {
 	slots         chan struct{} // semaphore of MaxInFlightPerConn
 	attach        bool          // replies may carry file spans (see Call.AttachFile)
 
-	wmu sync.Mutex  // one record written at a time, each whole
-	vec net.Buffers // under wmu: the replies of one writev
-	wv  net.Buffers // under wmu: what writev consumes (see writeVec)
-
-	qmu     sync.Mutex // guards queue, spare and writing
-	queue   []*request // replies waiting for the writer (see queueReply)
-	spare   []*request // the previous batch's array, reused
-	writing bool       // a goroutine is writing queued replies
-	failed  atomic.Bool
+	wmu sync.Mutex // one record written at a time, each whole
 
 	// dlmu orders the reader's idle deadline against Shutdown's wake-up
 	// deadline so that the wake-up is never overwritten.
@@ -248,10 +240,11 @@ func (c *Conn) readLoop() readEnd {
 func (c *Conn) handle(req *request) {
 	s := c.srv
 	if s.run(c.ctx, req) {
-		c.queueReply(req)
-	} else {
-		c.finish(req)
+		if err := c.sendReply(req); err != nil {
+			c.nc.Close() // the reader sees the error and ends the connection
+		}
 	}
+	c.finish(req)
 	c.running.Done()
 }
 
@@ -266,100 +259,25 @@ func (c *Conn) finish(req *request) {
 	c.inflight.Add(-1)
 }
 
-// queueReply sends the reply of req and then finishes it. Replies that finish
-// while another goroutine of the connection is writing are queued, and that
-// writer sends them all with one writev(2): on loopback and fast networks
-// a write system call costs as much as a small request's whole work (40 %
-// of server CPU for 4 KiB reads at queue depth 16 when each reply had its
-// own), and several replies in one call cost little more than one. The
-// first goroutine to find no writer becomes it and writes until the queue
-// is empty; the others return at once.
-func (c *Conn) queueReply(req *request) {
-	c.qmu.Lock()
-	c.queue = append(c.queue, req)
-	if c.writing {
-		c.qmu.Unlock()
-		return
+// sendReply writes the reply of req, with its attached file span if it
+// has one, as one record under the write lock.
+func (c *Conn) sendReply(req *request) error {
+	b, a := req.w.Buf, &req.call.att
+	if a.active && (a.at > len(b) || a.at < req.start) {
+		// The handler cut its reply back past the span and did not
+		// detach it: a bug, but the reply without it is consistent.
+		req.call.releaseAttachment()
 	}
-	c.writing = true
-	for len(c.queue) > 0 {
-		batch := c.queue
-		c.queue = c.spare[:0]
-		c.qmu.Unlock()
-		if !c.failed.Load() {
-			if err := c.writeReplies(batch); err != nil {
-				c.failed.Store(true)
-				c.nc.Close() // the reader sees the error and ends the connection
-			}
-		}
-		for i, r := range batch {
-			c.finish(r)
-			batch[i] = nil
-		}
-		c.qmu.Lock()
-		c.spare = batch[:0]
+	if !a.active {
+		return c.send(b)
 	}
-	c.writing = false
-	c.qmu.Unlock()
-}
-
-// writeReplies writes replies in order under the write lock, as few
-// system calls as the attached file spans allow.
-func (c *Conn) writeReplies(batch []*request) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if t := c.srv.opts.Tap; !tapIdle(t) {
+		c.tapAttached(t, b, a)
+	}
 	c.armWriteDeadline()
-	tap := c.srv.opts.Tap
-	vec := c.vec[:0]
-	defer func() {
-		clear(c.vec[:cap(c.vec)])
-		c.vec = vec[:0]
-	}()
-	for _, r := range batch {
-		b, a := r.w.Buf, &r.call.att
-		if a.active && (a.at > len(b) || a.at < r.start) {
-			// The handler cut its reply back past the span and did
-			// not detach it: a bug, but the reply without it is
-			// consistent.
-			r.call.releaseAttachment()
-		}
-		if !a.active {
-			setMark(b)
-			if tap != nil {
-				tap.Record(c.local, c.remote, "tcp", false, b[markLen:])
-			}
-			vec = append(vec, b)
-			continue
-		}
-		if err := c.writeVec(vec); err != nil {
-			return err
-		}
-		vec = vec[:0]
-		if !tapIdle(tap) {
-			c.tapAttached(tap, b, a)
-		}
-		if err := c.sendAttached(b, a); err != nil {
-			return err
-		}
-	}
-	return c.writeVec(vec)
-}
-
-// writeVec writes the records in vec with writev(2).
-func (c *Conn) writeVec(vec net.Buffers) error {
-	switch len(vec) {
-	case 0:
-		return nil
-	case 1:
-		_, err := c.nc.Write(vec[0])
-		return err
-	}
-	// WriteTo consumes the slice it is called on: give it a field, not
-	// vec, whose address would escape and cost an allocation per call.
-	c.wv = vec
-	_, err := c.wv.WriteTo(c.nc)
-	c.wv = nil
-	return err
+	return c.sendAttached(b, a)
 }
 
 // armWriteDeadline bounds the next write: a client that stops reading
