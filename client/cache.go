@@ -136,7 +136,7 @@ func (c *cache) delegatedLocked(key string) bool {
 	return f != nil && f.delegated.Load()
 }
 
-// put records fresh attributes of path p (p "" for a handle's own stat)
+// put records fresh attributes of path p (p "-" for a handle's own stat)
 // and checks the file's data cache against its change attribute.
 func (c *cache) put(p string, fi *FileInfo) {
 	if fi.key == "" {
@@ -151,7 +151,7 @@ func (c *cache) put(p string, fi *FileInfo) {
 	f := c.files[fi.key]
 	c.mu.Unlock()
 	if f != nil {
-		f.revalidate(fi.change)
+		f.revalidate(fi.attr.Change)
 	}
 }
 

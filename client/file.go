@@ -102,7 +102,7 @@ func (c *Client) attach(f *File, fi *FileInfo, p string) {
 	fc.mu.Unlock()
 	fc.delegated.Store(d != nfs4.DelegNone)
 	fc.wdeleg.Store(d == nfs4.DelegWrite)
-	fc.revalidate(fi.change)
+	fc.revalidate(fi.attr.Change)
 	fc.mu.Lock()
 	if fc.opens == nil {
 		fc.opens = make(map[*File]struct{})

@@ -28,10 +28,8 @@ type FileInfo struct {
 	mtime time.Time
 	attr  Attr
 	// key is the file's handle, the key of the attribute and data
-	// caches; change its change attribute (NFSv4 change, or the NFSv3
-	// proxy of ctime, mtime and size).
-	key    string
-	change uint64
+	// caches.
+	key string
 }
 
 func (fi *FileInfo) Name() string       { return fi.name }
@@ -76,6 +74,10 @@ func fileMode(ftype uint32, perm uint32) fs.FileMode {
 	}
 	return m
 }
+
+// PermMode converts the permission, setuid, setgid and sticky bits of
+// Unix mode bits to an fs.FileMode (the reverse of UnixMode).
+func PermMode(perm uint32) fs.FileMode { return fileMode(0, perm) }
 
 // UnixMode converts the permission, setuid, setgid and sticky bits of m
 // to Unix mode bits, as they go on the wire.

@@ -84,7 +84,6 @@ func info3(name string, a *x.Fattr3) *FileInfo {
 		mtime: time3(a.Mtime),
 		attr: Attr{Uid: uint32(a.Uid), Gid: uint32(a.Gid), Nlink: a.Nlink, Fileid: uint64(a.Fileid), Used: uint64(a.Used),
 			Rdev: [2]uint32{a.Rdev.Specdata1, a.Rdev.Specdata2}, Atime: time3(a.Atime), Ctime: time3(a.Ctime), Change: change3(a)},
-		change: change3(a),
 	}
 }
 

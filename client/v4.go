@@ -51,8 +51,7 @@ func (b *v4) close() error        { return b.c.Close() }
 func info4(name string, a *nfs4.Attr) *FileInfo {
 	return &FileInfo{
 		name: name, size: int64(a.Size), mode: fileMode(uint32(a.Type), a.Mode), mtime: a.Mtime,
-		attr:   Attr{Uid: a.Uid, Gid: a.Gid, Nlink: a.Nlink, Fileid: a.Fileid, Used: a.Used, Rdev: a.Rdev, Atime: a.Atime, Ctime: a.Ctime, Change: a.Change},
-		change: a.Change,
+		attr: Attr{Uid: a.Uid, Gid: a.Gid, Nlink: a.Nlink, Fileid: a.Fileid, Used: a.Used, Rdev: a.Rdev, Atime: a.Atime, Ctime: a.Ctime, Change: a.Change},
 	}
 }
 

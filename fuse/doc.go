@@ -35,7 +35,8 @@
 // permissions (no default_permissions): the server does, for the mount's
 // credential, whoever the local caller is.
 //
-// Concurrency: go-fuse calls the node methods from many goroutines; they
-// hold no locks of their own beyond what the client does, and the client
-// is safe for concurrent use.
+// Concurrency: go-fuse calls the node methods from many goroutines. The
+// only lock of their own is a node's mutex around its page-cache decision
+// (keepCache), never held across a call to the server; the client is safe
+// for concurrent use.
 package fuse

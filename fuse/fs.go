@@ -245,7 +245,7 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *gofuse.SetAtt
 		}
 	}
 	if mode, ok := in.GetMode(); ok {
-		if err := c.Chmod(ctx, p, fs.FileMode(mode&0o777)|setBits(mode)); err != nil {
+		if err := c.Chmod(ctx, p, client.PermMode(mode)); err != nil {
 			return errno(err)
 		}
 	}
@@ -290,21 +290,6 @@ func (n *node) Setattr(ctx context.Context, f gofs.FileHandle, in *gofuse.SetAtt
 	return n.Getattr(ctx, f, out)
 }
 
-// setBits turns setuid, setgid and sticky st_mode bits into fs.FileMode.
-func setBits(mode uint32) fs.FileMode {
-	var m fs.FileMode
-	if mode&syscall.S_ISUID != 0 {
-		m |= fs.ModeSetuid
-	}
-	if mode&syscall.S_ISGID != 0 {
-		m |= fs.ModeSetgid
-	}
-	if mode&syscall.S_ISVTX != 0 {
-		m |= fs.ModeSticky
-	}
-	return m
-}
-
 // openFlags keeps the flags of open(2) the client understands.
 func openFlags(flags uint32) int {
 	return int(flags) & (os.O_RDONLY | os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREATE | os.O_EXCL | os.O_TRUNC)
@@ -313,8 +298,8 @@ func openFlags(flags uint32) int {
 // keepCache decides FOPEN_KEEP_CACHE (close-to-open): the kernel's page
 // cache of the file is kept only if the change attribute is the one of the
 // previous open.
-func (n *node) keepCache(f *client.File) uint32 {
-	fi, err := f.StatContext(context.Background())
+func (n *node) keepCache(ctx context.Context, f *client.File) uint32 {
+	fi, err := f.StatContext(ctx)
 	if err != nil {
 		return 0
 	}
@@ -333,12 +318,12 @@ func (n *node) Open(ctx context.Context, flags uint32) (gofs.FileHandle, uint32,
 	if err != nil {
 		return nil, 0, errno(err)
 	}
-	return &handle{f: f}, n.keepCache(f), 0
+	return &handle{f: f}, n.keepCache(ctx, f), 0
 }
 
 func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, gofs.FileHandle, uint32, syscall.Errno) {
 	p := n.child(name)
-	f, err := n.m.c.OpenFile(ctx, p, openFlags(flags)|os.O_CREATE, fs.FileMode(mode&0o777)|setBits(mode))
+	f, err := n.m.c.OpenFile(ctx, p, openFlags(flags)|os.O_CREATE, client.PermMode(mode))
 	if err != nil {
 		return nil, nil, 0, errno(err)
 	}
@@ -348,7 +333,7 @@ func (n *node) Create(ctx context.Context, name string, flags uint32, mode uint3
 		return nil, nil, 0, errno(err)
 	}
 	ch := n.newChild(ctx, fi, out)
-	return ch, &handle{f: f}, ch.Operations().(*node).keepCache(f), 0
+	return ch, &handle{f: f}, ch.Operations().(*node).keepCache(ctx, f), 0
 }
 
 // handle is an open file of the mount.
@@ -389,19 +374,31 @@ func (n *node) Flush(ctx context.Context, f gofs.FileHandle) syscall.Errno {
 	if !ok {
 		return 0
 	}
-	if fi, err := h.f.Stat(); err == nil && fi.IsDir() {
-		return 0
-	}
 	if h.locked.Load() {
 		// The kernel does not track the POSIX locks it forwards to
 		// FUSE: the release at close(2) is ours to do here.
 		h.f.Unlock(ctx, 0, 0)
 	}
-	return errno(h.f.SyncContext(ctx))
+	return syncErrno(h.f.SyncContext(ctx))
 }
 
+// Fsync writes the file back like Flush, but keeps its locks: fsync(2) is
+// not close(2).
 func (n *node) Fsync(ctx context.Context, f gofs.FileHandle, flags uint32) syscall.Errno {
-	return n.Flush(ctx, f)
+	h, ok := f.(*handle)
+	if !ok {
+		return 0
+	}
+	return syncErrno(h.f.SyncContext(ctx))
+}
+
+// syncErrno is errno for SyncContext, whose EISDIR for a directory
+// handle means there was nothing to write back.
+func syncErrno(err error) syscall.Errno {
+	if errors.Is(err, syscall.EISDIR) {
+		return 0
+	}
+	return errno(err)
 }
 
 func (n *node) Release(ctx context.Context, f gofs.FileHandle) syscall.Errno {
@@ -434,20 +431,11 @@ func (n *node) Readdir(ctx context.Context) (gofs.DirStream, syscall.Errno) {
 	return gofs.NewListDirStream(out), 0
 }
 
-// created looks up a name just made and returns its inode.
-func (n *node) created(ctx context.Context, name string, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	fi, err := n.m.c.LstatContext(ctx, n.child(name))
-	if err != nil {
-		return nil, errno(err)
-	}
-	return n.newChild(ctx, fi, out), 0
-}
-
 func (n *node) Mkdir(ctx context.Context, name string, mode uint32, out *gofuse.EntryOut) (*gofs.Inode, syscall.Errno) {
-	if err := n.m.c.Mkdir(ctx, n.child(name), fs.FileMode(mode&0o777)|setBits(mode)); err != nil {
+	if err := n.m.c.Mkdir(ctx, n.child(name), client.PermMode(mode)); err != nil {
 		return nil, errno(err)
 	}
-	return n.created(ctx, name, out)
+	return n.Lookup(ctx, name, out)
 }
 
 // Mknod creates regular files only: the client library makes no device
@@ -463,7 +451,7 @@ func (n *node) Mknod(ctx context.Context, name string, mode uint32, dev uint32, 
 	if err := f.Close(); err != nil {
 		return nil, errno(err)
 	}
-	return n.created(ctx, name, out)
+	return n.Lookup(ctx, name, out)
 }
 
 func (n *node) Rmdir(ctx context.Context, name string) syscall.Errno {
@@ -489,7 +477,7 @@ func (n *node) Symlink(ctx context.Context, target, name string, out *gofuse.Ent
 	if err := n.m.c.Symlink(ctx, target, n.child(name)); err != nil {
 		return nil, errno(err)
 	}
-	return n.created(ctx, name, out)
+	return n.Lookup(ctx, name, out)
 }
 
 func (n *node) Readlink(ctx context.Context) ([]byte, syscall.Errno) {
@@ -508,7 +496,7 @@ func (n *node) Link(ctx context.Context, target gofs.InodeEmbedder, name string,
 	if err := n.m.c.Link(ctx, t.path(), n.child(name)); err != nil {
 		return nil, errno(err)
 	}
-	return n.created(ctx, name, out)
+	return n.Lookup(ctx, name, out)
 }
 
 // Statfs reports a large, mostly free file system: the client library
