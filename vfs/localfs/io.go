@@ -66,19 +66,11 @@ func (fs *FS) needsCheck(c *vfs.Cred) bool {
 
 // Read implements vfs.FS.
 func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p []byte) (int, bool, error) {
-	n, err := fs.resolve(h)
+	n, _, err := fs.ioNode(c, h, false)
 	if err != nil {
 		return 0, false, err
 	}
 	defer fs.cache.release(n)
-	if err := fs.ensureIO(n, false); err != nil {
-		return 0, false, err
-	}
-	if fs.needsCheck(c) {
-		if _, err := fs.allowedIO(c, n, unix.R_OK); err != nil {
-			return 0, false, err
-		}
-	}
 	if off > 1<<63-1 {
 		return 0, true, nil
 	}
@@ -108,29 +100,16 @@ func (fs *FS) Read(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, p
 
 // Write implements vfs.FS.
 func (fs *FS) Write(ctx context.Context, c *vfs.Cred, h vfs.Handle, off uint64, data []byte, stable vfs.Stability) (int, vfs.Stability, error) {
-	n, err := fs.resolve(h)
+	// The write runs as the process unless privileges must be dropped
+	// from the file, which the kernel does only for a writer without
+	// CAP_FSETID: then ioNode has it run under c's identity.
+	n, as, err := fs.ioNode(c, h, true)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer fs.cache.release(n)
-	if err := fs.ensureIO(n, true); err != nil {
-		return 0, 0, err
-	}
 	if off > 1<<63-1 || off+uint64(len(data)) > 1<<63-1 {
 		return 0, 0, unix.EFBIG
-	}
-	// The write runs as the process unless privileges must be dropped
-	// from the file, which the kernel does only for a writer without
-	// CAP_FSETID: then it runs under c's identity.
-	as := func(fn func() error) error { return fn() }
-	if fs.needsCheck(c) {
-		stx, err := fs.allowedIO(c, n, unix.W_OK)
-		if err != nil {
-			return 0, 0, err
-		}
-		if fs.needsPrivDrop(n, stx) {
-			as = func(fn func() error) error { return fs.as(c, fn) }
-		}
 	}
 	got := 0
 	err = as(func() error {

@@ -116,18 +116,15 @@ func (fs *FS) lookupStat(d *node, name string) (h vfs.Handle, a vfs.Attr, ok boo
 	if stx.Nlink == 0 {
 		return nil, vfs.Attr{}, false, nil // being removed: let the open decide
 	}
-	switch {
-	case stx.Ino == fs.root.ino:
-		h = fs.rootHandle
-	case !fs.kernel:
-		h = indexHandle(stx.Ino, tagOf(&stx))
-	default:
-		n := fs.cache.getIno(stx.Ino)
-		if n == nil {
-			return nil, vfs.Attr{}, false, nil
+	if h, ok = fs.plainHandle(&stx); !ok {
+		if h = fs.knownHandle(&stx); h == nil {
+			n := fs.cache.getIno(stx.Ino)
+			if n == nil {
+				return nil, vfs.Attr{}, false, nil
+			}
+			h = n.handle
+			fs.cache.release(n)
 		}
-		h = n.handle
-		fs.cache.release(n)
 	}
 	fs.learn(stx.Ino, d, name)
 	return h, fs.toAttr(&stx), true, nil

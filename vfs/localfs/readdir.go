@@ -116,6 +116,12 @@ func (fs *FS) ReadDir(ctx context.Context, c *vfs.Cred, dir vfs.Handle, cookie u
 // attributes agree as with index handles. Otherwise the entry goes the
 // way above (one statx more, for a file replaced since).
 func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
+	if fs.kernel && fs.handleFS == 0 {
+		// No handle layout to read the inode from: the open is needed
+		// anyway, so skip the statx by name.
+		fs.plusEntryOpen(dirfd, d, e)
+		return
+	}
 	var h vfs.Handle
 	var stx unix.Statx_t
 	known := fs.plusKnown(dirfd, e, &stx, &h)
@@ -123,7 +129,7 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 		return // gone
 	}
 	if known == 0 {
-		if fs.kernel && fs.handleFS != 0 {
+		if fs.kernel {
 			var mnt uint64
 			var err error
 			h, mnt, err = fs.kernelHandleAt(dirfd, e.Name)
@@ -138,12 +144,9 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 	if !fs.inside(&stx) || stx.Nlink == 0 {
 		return
 	}
-	switch {
-	case stx.Ino == fs.root.ino:
-		h = fs.rootHandle
-	case !fs.kernel:
-		h = indexHandle(stx.Ino, tagOf(&stx))
-	default:
+	if ph, ok := fs.plainHandle(&stx); ok {
+		h = ph
+	} else {
 		if known == 0 {
 			if ino, ok := fs.handleIno(h); !ok || ino != stx.Ino {
 				fs.plusEntryOpen(dirfd, d, e)
@@ -154,6 +157,19 @@ func (fs *FS) plusEntry(dirfd int, d *node, e *vfs.DirEntry) {
 		fs.seen.add(h)
 	}
 	fs.fillEntry(d, e, h, &stx)
+}
+
+// plainHandle returns the handle of the file stx describes when no kernel
+// call is needed to know it: the export root's, or an index handle (inode
+// and birth time). ok is false in kernel-handle mode for any other file.
+func (fs *FS) plainHandle(stx *unix.Statx_t) (h vfs.Handle, ok bool) {
+	switch {
+	case stx.Ino == fs.root.ino:
+		return fs.rootHandle, true
+	case !fs.kernel:
+		return indexHandle(stx.Ino, tagOf(stx)), true
+	}
+	return nil, false
 }
 
 // fillEntry gives e the handle h and the attributes stx of the file it
@@ -198,8 +214,8 @@ func (fs *FS) plusEntryOpen(dirfd int, d *node, e *vfs.DirEntry) {
 	if statx(fd, &stx) != nil || !fs.inside(&stx) || stx.Nlink == 0 {
 		return
 	}
-	h := fs.rootHandle
-	if stx.Ino != fs.root.ino {
+	h, ok := fs.plainHandle(&stx)
+	if !ok {
 		if h = fs.knownHandle(&stx); h == nil {
 			if h, err = fs.kernelHandle(fd); err != nil {
 				return
