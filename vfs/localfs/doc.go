@@ -179,8 +179,9 @@
 //
 // All methods are safe for concurrent use; the kernel orders conflicting
 // operations. The node cache, the kernel-handle cache and the index have
-// their own locks, held for map work only (lookups and updates), never over a system call
-// (the index's bbolt writes happen on a background goroutine). One bbolt
+// their own locks, held for map work only (lookups and updates), never
+// over a system call (the index's bbolt writes happen on a background
+// goroutine). One bbolt
 // file serves one export at a time: a second FS on the same directory and
 // StateDir fails in New after a second, while the first is open.
 package localfs
