@@ -55,9 +55,8 @@ func (s *Server) read(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 		want = min(want, a.Size-off)
 	}
 	count := int(want)
-	if sr, ok := rq.e.FS.(vfs.SpanReader); ok && count >= minSpan && rq.call.CanAttach() &&
-		s.readSpan(rq, sr, h, &a, uint64(args.Offset), count, w) {
-		return sunrpc.Success
+	if sr, ok := rq.e.FS.(vfs.SpanReader); ok && rq.call.CanAttach(count) {
+		return s.readSpan(rq, sr, h, &a, uint64(args.Offset), count, w)
 	}
 	w.Buf = slices.Grow(w.Buf, readHeader+count+3)
 	start := len(w.Buf) + readHeader
@@ -85,40 +84,31 @@ func (s *Server) read(rq *request, r *xdr.Reader, w *xdr.Writer) sunrpc.Status {
 	return sunrpc.Success
 }
 
-// minSpan is the least READ sent from the file with sendfile rather than
-// copied into the reply: below it the extra system calls (dup, close, a
-// separate send of the header) cost more than the copy saves.
-const minSpan = 32 << 10
-
 // readSpan answers a READ whose data the transport sends straight from
 // the file (sunrpc.Call.AttachFile): the reply holds the header and the
-// padding, and the data follows the header on the wire. It reports false,
-// having written nothing, when the span cannot be attached after all.
-func (s *Server) readSpan(rq *request, sr vfs.SpanReader, h vfs.Handle, a *vfs.Attr, off uint64, count int, w *xdr.Writer) bool {
+// padding, and the data follows the header on the wire.
+func (s *Server) readSpan(rq *request, sr vfs.SpanReader, h vfs.Handle, a *vfs.Attr, off uint64, count int, w *xdr.Writer) sunrpc.Status {
 	sp, err := sr.ReadSpan(rq.ctx, &rq.acc.Cred, h, off, count)
 	if err != nil {
 		res := nfs3xdr.READ3res{Status: s.status(rq, err)}
 		res.Resfail.FileAttributes = postOp(rq.e, a, true)
 		res.Encode(w)
-		return true
+		return sunrpc.Success
 	}
-	resStart := len(w.Buf)
 	w.Uint32(uint32(nfs3xdr.NFS3_OK))
 	post := postOp(rq.e, a, true)
 	post.Encode(w)
 	w.Uint32(uint32(sp.Len))
 	w.Bool(sp.EOF)
 	w.Uint32(uint32(sp.Len))
-	if sp.Len == 0 {
-		return true
-	}
-	if !rq.call.AttachFile(w, sunrpc.FileSpan{FD: sp.FD, Off: sp.Off, Len: sp.Len, Release: sp.Release}) {
+	if sp.Len > 0 && !rq.call.AttachFile(w, sunrpc.FileSpan{FD: sp.FD, Off: sp.Off, Len: sp.Len, Release: sp.Release}) {
+		// Not after CanAttach said yes on this goroutine; were it to
+		// happen the reply would lack its data.
 		sp.Release()
-		w.Buf = w.Buf[:resStart]
-		return false
+		return sunrpc.SystemErr
 	}
 	w.Buf = append(w.Buf, make([]byte, (4-sp.Len&3)&3)...)
-	return true
+	return sunrpc.Success
 }
 
 // WRITE, RFC 1813 §3.3.7. An UNSTABLE write is acknowledged with this

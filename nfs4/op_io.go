@@ -84,10 +84,8 @@ func (c *compound) opRead(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	}
 	count := int(want)
 	acc, _ := c.access()
-	if sr, ok := c.cur.e.FS.(vfs.SpanReader); ok && count >= minSpan && !c.cacheThis && c.call.CanAttach() {
-		if st, done := c.readSpan(sr, &acc.Cred, uint64(args.Offset), count, w); done {
-			return st
-		}
+	if sr, ok := c.cur.e.FS.(vfs.SpanReader); ok && !c.cacheThis && c.call.CanAttach(count) {
+		return c.readSpan(sr, &acc.Cred, uint64(args.Offset), count, w)
 	}
 	w.Buf = slices.Grow(w.Buf, readHeader+count+3)
 	start := len(w.Buf) + readHeader
@@ -110,36 +108,28 @@ func (c *compound) opRead(r *xdr.Reader, w *xdr.Writer) x.Nfsstat4 {
 	return x.NFS4_OK
 }
 
-// minSpan is the least READ sent from the file with sendfile rather than
-// copied into the reply: below it the extra system calls (dup, close, a
-// separate send of the header) cost more than the copy saves.
-const minSpan = 32 << 10
-
 // readSpan answers READ with the data attached to the reply
 // (sunrpc.Call.AttachFile), sent from the file when the reply is written.
 // Only a reply the session does not cache can be answered so: the slot
-// keeps reply bytes, and the span is not among them. done is false,
-// with nothing written, when the span cannot be attached after all.
-func (c *compound) readSpan(sr vfs.SpanReader, cred *vfs.Cred, off uint64, count int, w *xdr.Writer) (x.Nfsstat4, bool) {
+// keeps reply bytes, and the span is not among them.
+func (c *compound) readSpan(sr vfs.SpanReader, cred *vfs.Cred, off uint64, count int, w *xdr.Writer) x.Nfsstat4 {
 	sp, err := sr.ReadSpan(c.ctx, cred, c.cur.h, off, count)
 	if err != nil {
-		return c.fail(w, errStatus(err)), true
+		return c.fail(w, errStatus(err))
 	}
 	resStart := len(w.Buf)
 	w.Uint32(uint32(x.NFS4_OK))
 	w.Bool(sp.EOF)
-	w.Uint32(uint32(sp.Len))
-	if sp.Len == 0 {
-		return x.NFS4_OK, true
-	}
-	if !c.call.AttachFile(w, sunrpc.FileSpan{FD: sp.FD, Off: sp.Off, Len: sp.Len, Release: sp.Release}) {
+	w.Uint32(uint32(sp.Len)) // the data goes right after, at the attachment point
+	if sp.Len > 0 && !c.call.AttachFile(w, sunrpc.FileSpan{FD: sp.FD, Off: sp.Off, Len: sp.Len, Release: sp.Release}) {
+		// Not after CanAttach said yes on this goroutine.
 		sp.Release()
 		w.Buf = w.Buf[:resStart]
-		return x.NFS4_OK, false
+		return c.fail(w, x.NFS4ERR_SERVERFAULT)
 	}
 	var pad [3]byte
 	w.Buf = append(w.Buf, pad[:(4-sp.Len&3)&3]...)
-	return x.NFS4_OK, true
+	return x.NFS4_OK
 }
 
 // writeVerifier is the write verifier of this server instance (RFC 8881

@@ -40,12 +40,19 @@ type attachment struct {
 // reply already promised the bytes, so the connection cannot continue.
 var errShortFile = errors.New("sunrpc: file shrank while its data was being sent")
 
-// CanAttach reports whether AttachFile would accept a span for this call,
-// so that a handler asks its backend for a descriptor only when it can
-// be used. Only TCP connections of a Server take attachments, and only
-// for calls the duplicate request cache does not keep (its cache holds
-// reply bytes) and when no Tap must see the reply's bytes.
-func (c *Call) CanAttach() bool { return c.attachable && !c.att.active }
+// MinAttach is the least span worth attaching: below it the system calls
+// a span costs (a dup and close of the descriptor, a separate send of the
+// bytes before it) cost more than copying the data into the reply saves.
+const MinAttach = 32 << 10
+
+// CanAttach reports whether AttachFile would accept a span of n bytes for
+// this call, so that a handler asks its backend for a descriptor only when
+// it will be used. Only TCP connections of a Server take attachments (and
+// only those Options.Sendfile allows), only for calls the duplicate
+// request cache does not keep (its cache holds reply bytes), only while no
+// Tap must see the reply's bytes, one span per reply, of MinAttach bytes
+// or more.
+func (c *Call) CanAttach(n int) bool { return c.attachable && !c.att.active && n >= MinAttach }
 
 // AttachFile makes span part of the reply at the current end of w: the
 // reply sends w's bytes up to here, then span.Len bytes of the file, then
@@ -64,7 +71,7 @@ func (c *Call) CanAttach() bool { return c.attachable && !c.att.active }
 // server close the connection (the reply cannot be completed), and the
 // client retransmits the call on a new one.
 func (c *Call) AttachFile(w *xdr.Writer, span FileSpan) bool {
-	if !c.CanAttach() || span.Len < 0 {
+	if !c.CanAttach(span.Len) {
 		return false
 	}
 	c.att = attachment{span: span, at: len(w.Buf), active: true}

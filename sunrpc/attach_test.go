@@ -60,7 +60,7 @@ func (h *spanHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) Stat
 	r := xdr.NewReader(c.Args)
 	mode := r.Uint32()
 	if mode == spanCan {
-		w.Bool(c.CanAttach())
+		w.Bool(c.CanAttach(1 << 20))
 		return Success
 	}
 	w.Uint32(spanHead)
@@ -84,7 +84,7 @@ func (h *spanHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) Stat
 	if !c.AttachFile(w, h.span(n)) {
 		panic("AttachFile refused")
 	}
-	if c.Attached() != n || c.CanAttach() {
+	if c.Attached() != n || c.CanAttach(MinAttach) {
 		panic("Attached/CanAttach disagree with the attachment")
 	}
 	switch mode {
@@ -99,7 +99,7 @@ func (h *spanHandler) ServeRPC(ctx context.Context, c *Call, w *xdr.Writer) Stat
 	case spanTapBusy:
 		h.tap.idle.Store(false)
 	case spanTwoAttach:
-		sp := FileSpan{FD: -1, Len: 1, Release: func() { panic("released a refused span") }}
+		sp := FileSpan{FD: -1, Len: MinAttach, Release: func() { panic("released a refused span") }}
 		if c.AttachFile(w, sp) {
 			panic("a second span was accepted")
 		}

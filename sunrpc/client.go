@@ -140,8 +140,9 @@ type Client struct {
 	reader  chan struct{} // closed when the reading goroutine ends
 }
 
-// msgPool holds call message buffers; a buffer is free again once the
-// call has returned (its last transmission has been written).
+// msgPool holds message buffers of the calls a server makes to its
+// client over the backchannel (Conn.Call); a buffer is free again once
+// the call has been written.
 var msgPool = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // callState is what one call of the Client needs besides its pendingCall:

@@ -41,7 +41,8 @@
 // file's bytes go from the page cache to the socket with sendfile(2)
 // instead of being copied into the reply and out of it. NFS READ uses it
 // for large reads. Only TCP calls outside the duplicate request cache take
-// spans, and only while no Tap records (see IdleTap).
+// spans, only on connections Options.Sendfile allows (by default those of
+// clients off loopback), and only while no Tap records (see IdleTap).
 //
 // A connection whose client closes its side has its handlers' context
 // cancelled; replies they still produce are written if the socket allows.

@@ -101,9 +101,9 @@ type Tap interface {
 // IdleTap is an optional interface of a Tap that records only some of
 // the time (a capture started and stopped by an administrator). While Idle
 // reports true the server may send file data attached to replies
-// (Call.AttachFile) straight from the file; a Tap without it, or one that
-// becomes busy while such a reply is on its way, is given the reply's
-// bytes read back from the file.
+// (Call.AttachFile) straight from the file; with a Tap that lacks it, no
+// reply carries a span, and one that becomes busy while such a reply is
+// on its way is given the reply's bytes read back from the file.
 type IdleTap interface {
 	Tap
 	Idle() bool
