@@ -39,6 +39,9 @@ func (s *Server) IdempotentArgs(proc uint32, args []byte) bool {
 		return true
 	}
 	n := r.ArrayLen(xdr.Unbounded, 4)
+	if n > maxOps40 {
+		return true // refused with NFS4ERR_RESOURCE before anything runs
+	}
 	for range n {
 		var op nfs4xdr.NfsArgop4
 		op.Decode(r)

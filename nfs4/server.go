@@ -422,7 +422,9 @@ func (s *Server) compound(ctx context.Context, call *sunrpc.Call, w *xdr.Writer)
 	s.watchConn(call.Conn)
 	c := &compound{s: s, ctx: ctx, call: call, minor: minor, n: n}
 	if minor == 0 {
-		c.scanClient40(r) // op_seqid40.go
+		if n <= maxOps40 { // a longer one is refused below, unread
+			c.scanClient40(r) // op_seqid40.go
+		}
 	}
 
 	// A leading SEQUENCE is run first: its outcome may be a replay.
