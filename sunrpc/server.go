@@ -76,7 +76,10 @@ const (
 	// client must copy the data out of page-sized fragments instead of
 	// the large buffers write(2) fills, and measured 1 MiB READs over
 	// loopback were 10-30 % slower with spans (gonfs bench seqread,
-	// docs/performance.md).
+	// docs/performance.md). One cost is not measured here: sendfile runs
+	// under the connection's write lock, so when the data is not in the
+	// page cache the replies of one connection wait for each other's
+	// disk reads, where pread into the reply ran them in parallel.
 	SendfileRemote SendfileMode = iota
 	// SendfileAlways sends spans on every TCP connection.
 	SendfileAlways
